@@ -1,0 +1,17 @@
+"""degrade_stream: realistic (HQ, LQ) training pairs, streamed from any DataLoader.
+
+Handcrafted degradation, then refinement by a DDPM trained on real low-quality images
+(Yang, Ren, Xie, Zhang 2023, "Synthesizing Realistic Image Restoration Training Pairs:
+A Diffusion Approach").
+"""
+from .core import (Chain, ChainResult, ConfigError, Params, SampleRandom, Transform, TransformResult,
+                   as_seed_tensor, derive_seeds, load_chain, named_configs, register, registered_names,
+                   save_chain)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Chain", "ChainResult", "ConfigError", "Params", "SampleRandom", "Transform", "TransformResult",
+    "as_seed_tensor", "derive_seeds", "load_chain", "named_configs", "register", "registered_names",
+    "save_chain", "__version__",
+]

@@ -1,0 +1,1 @@
+"""The ``degrade-stream`` command line."""

@@ -1,0 +1,93 @@
+"""Chain: run stages in order with independent per-stage random streams; replay from params."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor
+
+from .inputs import check_image_batch
+from .random import as_seed_tensor, derive_seeds
+from .transform import Params, Transform
+
+
+@dataclass
+class ChainResult:
+    """The synthesized LQ batch, one params dict per stage, and the per-sample seeds used."""
+
+    lq: Tensor
+    params: list[Params]
+    seeds: Tensor | None = None
+    hq: Tensor | None = field(default=None, repr=False)
+
+
+class Chain:
+    """Stages applied in order. Stage k draws from seeds derived from (sample seed, k)."""
+
+    def __init__(self, stages: Sequence[Transform], name: str = "", description: str = "") -> None:
+        for i, stage in enumerate(stages):
+            if not isinstance(stage, Transform):
+                raise TypeError(f"stages[{i}] must be a Transform, got {type(stage).__name__}")
+        self.stages = list(stages)
+        self.name = name
+        self.description = description
+
+    @property
+    def scale(self) -> int:
+        """Overall down-scaling factor (HQ size / LQ size)."""
+        return math.prod(int(getattr(s, "scale", 1)) for s in self.stages)
+
+    def __call__(self, hq: Tensor, seed: int | Tensor | None = None, params: list[Params] | None = None,
+                 check: bool = True) -> ChainResult:
+        """Synthesize LQ from an HQ batch (B,3,H,W) in [0,1]: from ``seed``, or replayed from ``params``."""
+        if check:
+            check_image_batch(hq, "hq")
+        if params is None:
+            seeds = as_seed_tensor(seed, hq.shape[0])
+        else:
+            seeds = None
+            if len(params) != len(self.stages):
+                raise ValueError(f"params has {len(params)} stage entries but the chain has {len(self.stages)} stages")
+        x = hq
+        used: list[Params] = []
+        for k, stage in enumerate(self.stages):
+            if params is None:
+                p = stage.sample_params(x, derive_seeds(seeds, k))
+            else:
+                p = params[k]
+            x = stage.apply(x, p)
+            used.append(p)
+        return ChainResult(lq=x.clamp(0.0, 1.0), params=used, seeds=seeds, hq=hq)
+
+    def to(self, device: torch.device | str) -> "Chain":
+        """Move stages that hold device state (e.g. a denoiser) to ``device``; returns self."""
+        for stage in self.stages:
+            if hasattr(stage, "to") and callable(stage.to):
+                stage.to(device)
+        return self
+
+    def to_config(self) -> dict[str, Any]:
+        """A plain dict that ``load_chain`` turns back into an identical chain."""
+        config: dict[str, Any] = {}
+        if self.name:
+            config["name"] = self.name
+        if self.description:
+            config["description"] = self.description
+        config["stages"] = [s.to_config() for s in self.stages]
+        return config
+
+    def config_hash(self) -> str:
+        """A short stable hash of the stages' configuration (names and descriptions excluded)."""
+        text = json.dumps([s.to_config() for s in self.stages], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        inner = ",\n  ".join(repr(s) for s in self.stages)
+        return f"Chain(name={self.name!r}, stages=[\n  {inner}\n])"
+
+    def __len__(self) -> int:
+        return len(self.stages)

@@ -1,0 +1,191 @@
+"""The Transform protocol: draw every random choice per sample, then apply deterministically.
+
+Modelled on torchvision.transforms.v2 (``make_params``/``transform``) and kornia's
+``_param_generator``/``apply_transform``: parameters are returned, never stored on ``self``, so a
+batch can be replayed exactly, logged, or used as a cache key.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from .checks import check_int, check_number
+from .errors import ConfigError, closest
+from .random import SampleRandom, as_seed_tensor
+
+Params = dict[str, Any]  # name -> (B, ...) tensor, or a nested Params
+
+
+@dataclass
+class TransformResult:
+    """What a transform call returns: the output batch and the per-sample params that made it."""
+
+    output: Tensor
+    params: Params
+
+    def __iter__(self):  # allows ``out, params = transform(x, seed=0)``
+        return iter((self.output, self.params))
+
+
+class Transform:
+    """Base class of every stage.
+
+    Subclasses declare their configuration as typed keyword arguments of ``__init__`` (validated
+    and recorded automatically, so ``to_config`` and YAML round-trips need no extra code), and
+    implement ``sample_params`` and ``apply``.
+    """
+
+    type_name: ClassVar[str] = ""
+    #: Spatial down-scaling factor of this stage (output = input / scale); 1 for size-preserving.
+    scale: int = 1
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _recording_init(cls.__init__)  # type: ignore[method-assign]
+
+    # --- the protocol -------------------------------------------------------------------------
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
+        """Draw every random choice for the batch as (B, ...) tensors from per-sample ``seeds``."""
+        return {}
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        """Apply the transform with the given params; deterministic."""
+        raise NotImplementedError(f"{type(self).__name__}.apply")
+
+    def __call__(self, batch: Tensor, seed: int | Tensor | None = None, params: Params | None = None) -> TransformResult:
+        """Sample params from ``seed`` (or reuse ``params``) and apply them."""
+        if params is None:
+            params = self.sample_params(batch, as_seed_tensor(seed, batch.shape[0]))
+        return TransformResult(self.apply(batch, params), params)
+
+    # --- helpers for subclasses ---------------------------------------------------------------
+    @staticmethod
+    def random(seeds: Tensor, batch: Tensor) -> SampleRandom:
+        """A per-sample generator on the batch's device."""
+        return SampleRandom(seeds, device=batch.device)
+
+    # --- configuration ------------------------------------------------------------------------
+    def to_config(self) -> dict[str, Any]:
+        """``{"type": name, **arguments}``: enough to rebuild an identical transform."""
+        return {"type": self.type_name, **_plain(getattr(self, "_config", {}))}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], path: str = "") -> "Transform":
+        """Build from a config dict (without ``type``), raising ConfigError with ``path`` prefixed."""
+        allowed = _init_arguments(cls)
+        for key in config:
+            if key not in allowed:
+                raise ConfigError(_join(path, key), f"unknown argument {key!r} for '{cls.type_name}'{closest(key, allowed)}")
+        try:
+            return cls(**config)
+        except ConfigError as err:
+            raise err.under(path) if path else err
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in getattr(self, "_config", {}).items())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.to_config() == other.to_config()  # type: ignore[union-attr]
+
+    __hash__ = object.__hash__
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _init_arguments(cls: type) -> list[str]:
+    sig = inspect.signature(cls.__init__)
+    return [n for n, p in sig.parameters.items() if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _recording_init(init: Any) -> Any:
+    """Wrap ``__init__`` to type-check arguments against annotations and record them for to_config."""
+    sig = inspect.signature(init)
+
+    @functools.wraps(init)
+    def wrapper(self: Transform, *args: Any, **kwargs: Any) -> None:
+        if "_config" not in self.__dict__:  # the most-derived __init__ records
+            try:
+                bound = sig.bind(self, *args, **kwargs)
+            except TypeError as err:
+                raise ConfigError("", f"{type(self).__name__}: {err}") from None
+            bound.apply_defaults()
+            hints = _hints(init)
+            config = {}
+            for name, value in list(bound.arguments.items())[1:]:
+                value = _coerce(name, value, hints.get(name))
+                bound.arguments[name] = value
+                config[name] = value
+            self._config = config
+            args, kwargs = bound.args[1:], bound.kwargs
+        init(self, *args, **kwargs)
+
+    return wrapper
+
+
+@functools.lru_cache(maxsize=None)
+def _hints(init: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(init)
+    except Exception:  # unresolved forward references: skip automatic type checks
+        return {}
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    """Check basic types from annotations; lists become tuples for tuple-annotated arguments."""
+    if hint is None or hint is Any:
+        return value
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None and type(None) in args:
+            return None
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return _coerce(name, value, rest[0])
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(name, f"expected true/false, got {type(value).__name__} {value!r}")
+        return value
+    if hint is int:
+        return check_int(name, value)
+    if hint is float:
+        return check_number(name, value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(name, f"expected a string, got {type(value).__name__} {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(name, f"expected a list, got {type(value).__name__} {value!r}")
+        if args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                raise ConfigError(name, f"expected a list of {len(args)} values, got {value!r}")
+            return tuple(_coerce(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args)))
+        if args:
+            return tuple(_coerce(f"{name}[{i}]", v, args[0]) for i, v in enumerate(value))
+        return tuple(value)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Config values as YAML-safe plain types (tuples become lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    return value

@@ -1,0 +1,89 @@
+"""Image files in and out: any mode (RGBA, gray, 16-bit) to RGB float in [0, 1]; atomic PNG writes."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]:
+    """Image files under ``folder`` (by extension, case-insensitive), sorted; hidden files skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"not a folder: {folder}")
+    pattern = folder.rglob("*") if recursive else folder.glob("*")
+    return sorted(p for p in pattern if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def _to_rgb_array(image: Image.Image) -> np.ndarray:
+    """HWC float32 RGB in [0, 1] from any PIL mode (alpha dropped, gray replicated, 16-bit scaled)."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(image).astype(np.float32)
+        peak = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        arr = np.clip(arr / peak, 0.0, 1.0)
+        return np.repeat(arr[..., None], 3, axis=2)
+    if mode == "F":
+        arr = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+        return np.repeat(arr[..., None], 3, axis=2)
+    arr = np.asarray(image)
+    if arr.dtype == np.uint16:  # 16-bit RGB(A) TIFF/PNG read natively
+        arr = arr[..., :3] if arr.ndim == 3 else np.repeat(arr[..., None], 3, axis=2)
+        return arr.astype(np.float32) / 65535.0
+    if mode != "RGB":
+        image = image.convert("RGB")  # L, LA, P, RGBA, CMYK, ...: alpha dropped
+        arr = np.asarray(image)
+    return arr.astype(np.float32) / 255.0
+
+
+def load_image(path: str | os.PathLike) -> Tensor:
+    """A (3, H, W) float32 RGB tensor in [0, 1]; raises ValueError naming the file if unreadable."""
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            image.load()
+            arr = _to_rgb_array(image)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # PIL raises many types for corrupt/unsupported files
+        raise ValueError(f"cannot read image {path}: {err}") from None
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+
+
+def to_uint8(image: Tensor) -> np.ndarray:
+    """(3, H, W) float in [0, 1] -> HWC uint8, rounded to nearest."""
+    if image.dim() != 3 or image.shape[0] != 3:
+        raise ValueError(f"expected a (3, H, W) image, got shape {tuple(image.shape)}")
+    arr = (image.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8).cpu().numpy()
+    return arr.transpose(1, 2, 0)
+
+
+def save_image(image: Tensor, path: str | os.PathLike) -> Path:
+    """Write a (3, H, W) [0, 1] image as 8-bit PNG atomically: a temp file renamed into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        Image.fromarray(to_uint8(image)).save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def iter_images(folder: str | os.PathLike) -> Iterator[tuple[Path, Tensor | Exception]]:
+    """(path, image) for each image file, or (path, error) for one that cannot be read."""
+    for path in list_images(folder):
+        try:
+            yield path, load_image(path)
+        except ValueError as err:
+            yield path, err

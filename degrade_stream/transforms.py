@@ -1,0 +1,5 @@
+"""Imports every built-in transform module so that its ``@register`` runs.
+
+Add one line here per new module of built-in stages.
+"""
+from .core import identity  # noqa: F401

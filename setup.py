@@ -1,0 +1,45 @@
+"""Packaging. ``plugins/`` and ``configs/`` install under the package (degrade_stream.plugins,
+degrade_stream.configs): nothing top-level named ``plugins`` or ``configs`` lands in site-packages."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+ROOT = Path(__file__).parent
+
+library = find_packages(include=["degrade_stream", "degrade_stream.*"])
+plugins = ["degrade_stream.plugins" + p[len("plugins"):] for p in find_packages(include=["plugins", "plugins.*"])]
+
+setup(
+    name="degrade_stream",
+    version="0.1.0",
+    description="Realistic (HQ, LQ) training pairs streamed from any DataLoader: handcrafted degradation "
+                "refined by a DDPM trained on real low-quality images.",
+    long_description=(ROOT / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=library + plugins + ["degrade_stream.configs"],
+    package_dir={"degrade_stream.plugins": "plugins", "degrade_stream.configs": "configs"},
+    package_data={
+        "degrade_stream.configs": ["*.yaml", "*/*.yaml"],
+        "degrade_stream": ["assets/*", "assets/*/*"],
+        "degrade_stream.plugins": ["*/*.yml", "*/*.yaml", "*/*.py"],
+    },
+    include_package_data=False,
+    install_requires=[
+        "torch>=2.1",
+        "torchdata>=0.10",
+        "kornia>=0.7.4",
+        "einops>=0.7",
+        "timm>=0.9",
+        "numpy>=1.24",
+        "pyyaml>=6.0",
+        "pillow>=10.0",
+        "tqdm>=4.60",
+        "safetensors>=0.4",
+    ],
+    extras_require={
+        "test": ["pytest>=7.4"],
+        "plot": ["matplotlib>=3.7"],
+    },
+    entry_points={"console_scripts": ["degrade-stream=degrade_stream.cli.main:main"]},
+)

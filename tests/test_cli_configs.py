@@ -1,0 +1,43 @@
+"""The console script exists and lists the shipped configs."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import degrade_stream as ds
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    exe = shutil.which("degrade-stream")
+    cmd = [exe, *args] if exe else [sys.executable, "-m", "degrade_stream.cli.main", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def test_help_lists_subcommands():
+    out = _run("--help")
+    assert out.returncode == 0
+    assert "configs" in out.stdout
+
+
+def test_configs_lists_every_shipped_chain_with_a_description():
+    out = _run("configs")
+    assert out.returncode == 0, out.stderr
+    names = ds.named_configs("chains")
+    assert "identity" in names
+    for name in names:
+        line = next((l for l in out.stdout.splitlines() if l.strip().startswith(name + " ")), None)
+        assert line is not None, f"{name} missing from: {out.stdout}"
+        assert len(line.split(None, 1)) == 2, f"{name} has no description"
+
+
+def test_every_shipped_chain_loads():
+    for name in ds.named_configs("chains"):
+        chain = ds.load_chain(name)
+        assert len(chain) >= 1
+
+
+def test_unknown_config_to_show_is_an_error_exit():
+    out = _run("configs", "--show", "no_such_config")
+    assert out.returncode == 2
+    assert "no_such_config" in out.stderr
