@@ -7,11 +7,12 @@ A Diffusion Approach").
 from .core import (Chain, ChainResult, ConfigError, Params, SampleRandom, Transform, TransformResult,
                    as_seed_tensor, derive_seeds, load_chain, named_configs, register, registered_names,
                    save_chain)
+from .stream import PairCache, PairStream
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Chain", "ChainResult", "ConfigError", "Params", "SampleRandom", "Transform", "TransformResult",
+    "Chain", "ChainResult", "ConfigError", "PairCache", "PairStream", "Params", "SampleRandom", "Transform", "TransformResult",
     "as_seed_tensor", "derive_seeds", "load_chain", "named_configs", "register", "registered_names",
     "save_chain", "__version__",
 ]

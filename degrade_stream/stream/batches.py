@@ -1,0 +1,57 @@
+"""What PairStream accepts from a loader: a (B,3,H,W) tensor, or a dict with ``gt``/``hq`` and keys.
+
+Keys are looked up as ``key``, then ``path``, then ``index``. A loader without any gets the running
+sample index of the epoch ("0", "1", ...): seeds then follow the position in the epoch, not the
+image, so shuffled keyless loaders get a different LQ per image and order (add keys for that).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+from torch import Tensor
+
+from ..core.inputs import check_image_batch
+from .seeds import key_strings
+
+GT_NAMES = ("gt", "hq")
+KEY_NAMES = ("key", "path", "index")
+
+
+def split_batch(batch: Any) -> tuple[Tensor, list[str] | None]:
+    """(HQ images, keys or None) from one loader batch; ValueError naming what was expected."""
+    if isinstance(batch, Tensor):
+        return check_loader_images(batch), None
+    if not isinstance(batch, Mapping):
+        raise ValueError("PairStream: the loader must yield a (B, 3, H, W) tensor or a dict with 'gt' or 'hq' "
+                         f"(and optionally 'key'/'path'/'index'), got {type(batch).__name__}")
+    name = next((n for n in GT_NAMES if n in batch), None)
+    if name is None:
+        raise ValueError(f"PairStream: the loader's dict batches need a 'gt' or 'hq' entry with the HQ images; "
+                         f"got keys {sorted(map(str, batch))}")
+    gt = check_loader_images(batch[name], f"batch[{name!r}]")
+    key_name = next((n for n in KEY_NAMES if n in batch), None)
+    if key_name is None:
+        return gt, None
+    try:
+        keys = key_strings(batch[key_name])
+    except TypeError as err:
+        raise ValueError(f"PairStream: batch[{key_name!r}] must hold one str/int key per sample: {err}") from None
+    if len(keys) != gt.shape[0]:
+        raise ValueError(f"PairStream: batch[{key_name!r}] has {len(keys)} keys for {gt.shape[0]} images")
+    return gt, keys
+
+
+def check_loader_images(images: Any, name: str = "batch") -> Tensor:
+    """A (B,3,H,W) uint8 tensor, or float in [0, 1]; anything else is a ValueError/TypeError."""
+    label = f"PairStream: loader {name}"
+    if isinstance(images, Tensor) and images.dtype == torch.uint8:
+        if images.dim() != 4 or images.shape[1] != 3 or images.numel() == 0:
+            raise ValueError(f"{label} must have shape (B, 3, H, W), got uint8 shape {tuple(images.shape)}")
+        return images
+    return check_image_batch(images, label)
+
+
+def to_float_images(images: Tensor) -> Tensor:
+    """uint8 [0, 255] -> float32 [0, 1]; float batches pass through."""
+    return images.to(torch.float32).div_(255.0) if images.dtype == torch.uint8 else images

@@ -1,0 +1,279 @@
+"""PairCache: K lossless LQ variants per sample on disk, so an expensive chain (the DDPM refiner)
+runs at most K times per sample over a whole training run.
+
+Use it with PairStream (``PairStream(loader, chain, cache=PairCache(...))``) or directly, for one
+sample or a batch, from any data pipeline (the BasicSR/mmagic plugins do)::
+
+    cache = PairCache("cache/", variants=4)
+    lq, info = cache.synthesize(chain, hq, keys=["a.png", "b.png"], seed=0, epoch=3)
+
+``synthesize`` picks each key's variant for the epoch (``seeds.variant_index``), reads the entries
+that exist, runs the chain ONCE on the subset that is missing -- each sample with its own seed
+``seeds.sample_seeds(seed, None, key, variant=v)`` -- writes those entries, and returns the whole
+batch in order as float in [0, 1] on ``hq``'s device, rounded to 8 bit (so a hit and a miss give
+the same values). ``info`` holds the keys, variants, seeds, a hit mask and the chain params of the
+misses. ``keys=None`` keys each sample by a hash of its HQ pixels.
+
+An entry is identified by (chain config hash, seed, key, variant, HQ height and width): a changed
+chain config never serves stale pairs. The HQ of a key must be the same image every epoch (do
+random crops after synthesis, e.g. PairStream's ``crop=``). Entry format and atomic writes:
+``entry.py``. Corrupt entries are recomputed and counted; ``max_bytes`` evicts the least recently
+used entries (file mtime, touched on every hit, so LRU holds across processes sharing the folder);
+a full disk turns writing off with one warning while synthesis goes on. Counters: ``stats()``,
+logged by ``log_stats()`` on the ``degrade_stream.cache`` logger.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import os
+import threading
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..core.chain import Chain
+from ..core.inputs import check_image_batch
+from ..core.params import cat_params
+from .entry import CorruptEntry, encode_entry, read_entry, write_atomic
+from .seeds import Key, content_keys, key_strings, sample_seeds, variant_index
+
+logger = logging.getLogger("degrade_stream.cache")
+
+ENTRY_SUFFIX = ".lq"
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_LOW_WATER = 0.9  # after eviction the cache holds at most this fraction of max_bytes
+
+
+@dataclass
+class CacheInfo:
+    """What ``PairCache.synthesize`` did for each sample of a batch."""
+
+    keys: list[str]
+    variants: Tensor     # (B,) int64 variant used this epoch
+    seeds: Tensor        # (B,) int64 per-sample chain seeds (replay: chain(hq, seed=seeds))
+    hit: Tensor          # (B,) bool: read from disk
+    miss_index: Tensor   # (M,) int64 positions synthesised in this call
+    params: list[Any] | None  # chain params of the misses, in miss_index order (None if no miss)
+
+
+class PairCache:
+    """A directory of synthesised LQ variants, shared by threads, processes and DDP ranks."""
+
+    def __init__(self, root: str | os.PathLike, variants: int = 1, max_bytes: int | None = None) -> None:
+        if isinstance(variants, bool) or not isinstance(variants, int) or variants < 1:
+            raise ValueError(f"PairCache variants must be an int >= 1, got {variants!r}")
+        if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int)
+                                      or max_bytes <= 0):
+            raise ValueError(f"PairCache max_bytes must be a positive int or None, got {max_bytes!r}")
+        self.root = Path(root)
+        self.variants = variants
+        self.max_bytes = max_bytes
+        self._check_writable()
+        self._lock = threading.Lock()
+        self._counts = Counter(hits=0, misses=0, recomputed=0, writes=0, evictions=0, write_failures=0)
+        self._writing = True
+        self._approx_bytes = sum(size for _, size, _ in self._scan()) if max_bytes is not None else 0
+
+    # --- public -------------------------------------------------------------------------------
+    def synthesize(self, chain: Chain, hq: Tensor, keys: Sequence[Key] | Tensor | None = None, seed: int = 0,
+                   epoch: int = 0, *, variant: int | Tensor | None = None,
+                   check: bool = True) -> tuple[Tensor, CacheInfo]:
+        """LQ for the batch ``hq`` (B,3,H,W): cached variants read, missing ones synthesised and stored.
+
+        ``variant`` overrides the per-epoch choice (an int, or one per sample).
+        """
+        if check:
+            check_image_batch(hq, "hq")
+        b, _, height, width = hq.shape
+        names = content_keys(hq) if keys is None else key_strings(keys)
+        if len(names) != b:
+            raise ValueError(f"got {len(names)} keys for a batch of {b} images")
+        if variant is None:
+            variants = variant_index(seed, epoch, names, self.variants)
+        else:
+            variants = torch.as_tensor(variant, dtype=torch.int64).reshape(-1).expand(b).clone()
+            if bool(((variants < 0) | (variants >= self.variants)).any()):
+                raise ValueError(f"variant must be in [0, {self.variants}), got {variants.tolist()}")
+        seeds = sample_seeds(seed, None, names, variant=variants)
+        config = chain.config_hash()
+        identities = [self._identity(config, seed, k, int(v), height, width) for k, v in zip(names, variants.tolist())]
+        paths = [self.entry_path(config, ident) for ident in identities]
+
+        stored: list[np.ndarray | None] = [self._read(p, ident) for p, ident in zip(paths, identities)]
+        todo = [i for i, px in enumerate(stored) if px is None]
+        made: dict[int, Tensor] = {}
+        params = None
+        if todo:
+            params = self._run(chain, hq, seeds, todo, made)
+        # hits must match the shape the chain makes; one that does not is stale/corrupt: redo it
+        shapes = [tuple(made[i].shape) for i in todo] or [px.shape for px in stored if px is not None]
+        expected = Counter(shapes).most_common(1)[0][0]
+        redo = [i for i, px in enumerate(stored) if px is not None and px.shape != expected]
+        if redo:
+            self._count(recomputed=len(redo), hits=-len(redo))
+            for i in redo:
+                stored[i] = None
+            redo_params = self._run(chain, hq, seeds, redo, made)
+            params = redo_params if params is None else cat_params([params, redo_params])
+            todo = todo + redo
+        self._store([(paths[i], identities[i], made[i]) for i in todo])
+
+        out = torch.empty((b, *expected), dtype=torch.uint8, device=hq.device)
+        hit_index = [i for i in range(b) if stored[i] is not None]
+        if hit_index:
+            host = torch.from_numpy(np.stack([stored[i] for i in hit_index]))
+            if hq.device.type == "cuda":
+                host = host.pin_memory()
+            out[torch.tensor(hit_index, device=hq.device)] = host.to(hq.device, non_blocking=True)
+        if todo:
+            out[torch.tensor(todo, device=hq.device)] = torch.stack([made[i] for i in todo])
+        hit = torch.zeros(b, dtype=torch.bool)
+        hit[hit_index] = True
+        info = CacheInfo(keys=names, variants=variants, seeds=seeds, hit=hit,
+                         miss_index=torch.tensor(todo, dtype=torch.int64), params=params)
+        return out.to(hq.dtype) / 255.0, info
+
+    def stats(self) -> dict[str, int]:
+        """Counters since construction: hits, misses, recomputed (corrupt entries), writes,
+        evictions, write_failures; and ``writing`` (0 once a full disk turned writes off)."""
+        with self._lock:
+            return {**self._counts, "writing": int(self._writing)}
+
+    def log_stats(self, level: int = logging.INFO) -> dict[str, int]:
+        """Log the counters (``degrade_stream.cache`` logger) and return them."""
+        s = self.stats()
+        logger.log(level, "pair cache %s: %s", self.root, ", ".join(f"{k}={v}" for k, v in s.items()))
+        return s
+
+    def entry_path(self, config_hash: str, identity: str) -> Path:
+        """Where the entry with this identity lives: ``root/<config hash>/<ab>/<digest>.lq``."""
+        digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=16).hexdigest()
+        return self.root / config_hash / digest[:2] / f"{digest}{ENTRY_SUFFIX}"
+
+    def __repr__(self) -> str:
+        return f"PairCache({str(self.root)!r}, variants={self.variants}, max_bytes={self.max_bytes})"
+
+    # --- internals ----------------------------------------------------------------------------
+    @staticmethod
+    def _identity(config: str, seed: int, key: str, variant: int, height: int, width: int) -> str:
+        return json.dumps({"chain": config, "seed": seed, "key": key, "variant": variant, "hq": [height, width]},
+                          sort_keys=True, separators=(",", ":"))
+
+    def _check_writable(self) -> None:
+        probe = self.root / f".probe.{os.getpid()}.{threading.get_ident()}"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            write_atomic(probe, b"ok")
+            probe.unlink()
+        except OSError as err:
+            raise ValueError(f"PairCache: cache directory {str(self.root)!r} is not writable: "
+                             f"{err.strerror or err}") from None
+
+    def _count(self, **deltas: int) -> None:
+        with self._lock:
+            self._counts.update(deltas)
+
+    def _read(self, path: Path, identity: str) -> np.ndarray | None:
+        try:
+            pixels = read_entry(path, identity)
+        except (CorruptEntry, OSError) as err:
+            logger.warning("pair cache: recomputing corrupt entry %s (%s)", path, err)
+            self._count(recomputed=1)
+            return None
+        if pixels is None:
+            self._count(misses=1)
+            return None
+        self._count(hits=1)
+        if self.max_bytes is not None:
+            try:
+                os.utime(path)  # mark as recently used for LRU eviction
+            except OSError:
+                pass
+        return pixels
+
+    @staticmethod
+    def _run(chain: Chain, hq: Tensor, seeds: Tensor, index: list[int], made: dict[int, Tensor]) -> list[Any]:
+        """One chain call on the samples ``index``; their 8-bit LQ go into ``made``."""
+        sel = torch.tensor(index, dtype=torch.int64)
+        result = chain(hq[sel.to(hq.device)], seed=seeds[sel], check=False)
+        lq8 = (result.lq.clamp(0, 1) * 255.0).round_().to(torch.uint8)
+        for j, i in enumerate(index):
+            made[i] = lq8[j]
+        return result.params
+
+    def _store(self, items: list[tuple[Path, str, Tensor]]) -> None:
+        if not items or not self._writing:
+            return
+        host = torch.stack([t for _, _, t in items]).cpu().numpy()
+        written = 0
+        for (path, identity, _), pixels in zip(items, host):
+            blob = encode_entry(identity, pixels)
+            try:
+                write_atomic(path, blob)
+            except OSError as err:
+                if err.errno not in _DISK_FULL:
+                    raise
+                self._disable_writes(err)
+                break
+            written += len(blob)
+            self._count(writes=1)
+        if self.max_bytes is not None and written:
+            with self._lock:
+                self._approx_bytes += written
+                over = self._approx_bytes > self.max_bytes
+            if over:
+                self._evict()
+
+    def _disable_writes(self, err: OSError) -> None:
+        with self._lock:
+            first = self._writing
+            self._writing = False
+            self._counts.update(write_failures=1)
+        if first:
+            message = (f"PairCache: disk full writing to {str(self.root)!r} ({err.strerror or err}); "
+                       "caching turned off, pairs are still synthesised")
+            logger.warning(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+    def _scan(self) -> list[tuple[float, int, Path]]:
+        found = []
+        for folder, _, files in os.walk(self.root):
+            for name in files:
+                if name.endswith(ENTRY_SUFFIX) and not name.startswith("."):
+                    path = Path(folder) / name
+                    try:
+                        st = path.stat()
+                    except FileNotFoundError:  # evicted by another process meanwhile
+                        continue
+                    found.append((st.st_mtime, st.st_size, path))
+        return found
+
+    def _evict(self) -> None:
+        """Delete least recently used entries until the folder holds <= 90% of max_bytes."""
+        assert self.max_bytes is not None
+        entries = sorted(self._scan())
+        total = sum(size for _, size, _ in entries)
+        removed = 0
+        for _, size, path in entries:
+            if total <= _LOW_WATER * self.max_bytes:
+                break
+            try:
+                path.unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+            total -= size
+        with self._lock:
+            self._approx_bytes = total
+            self._counts.update(evictions=removed)
+        logger.debug("pair cache: evicted %d entries, %d bytes left", removed, total)
+

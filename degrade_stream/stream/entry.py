@@ -1,0 +1,94 @@
+"""The pair-cache entry file: one lossless 8-bit LQ image with its identity and a checksum.
+
+Layout (little-endian)::
+
+    magic  b"DSLQ"  | version u16 | identity length u16 | C, H, W u32 x3
+    BLAKE2b-128 digest of (identity + pixels)  (16 bytes)
+    identity: UTF-8 JSON naming what the entry is (config hash, seed, key, variant, HQ size)
+    pixels: C*H*W raw uint8, channel-major (exactly the LQ tensor, rounded to 8 bit)
+
+Raw uint8 rather than PNG: exact like PNG, but written and read with no encode/decode cost (the
+pipelines round LQ to 8 bit anyway). A file is written to a unique temporary name in the same
+folder and renamed into place (``os.replace`` is atomic on POSIX), so readers and concurrent
+writers -- threads, processes or DDP ranks -- only ever see a complete file; a truncated or
+corrupted one (crash, bad disk) fails the length or checksum test and reads as ``None``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import threading
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+MAGIC = b"DSLQ"
+VERSION = 1
+_HEADER = struct.Struct("<4sHHIII16s")
+
+
+class CorruptEntry(Exception):
+    """An entry file exists but is truncated, corrupted or belongs to another identity."""
+
+
+def _digest(identity: bytes, pixels: bytes | memoryview) -> bytes:
+    h = hashlib.blake2b(identity, digest_size=16, person=b"ds-entry")
+    h.update(pixels)
+    return h.digest()
+
+
+def encode_entry(identity: str, pixels: np.ndarray) -> bytes:
+    """The file bytes for a (C, H, W) uint8 array."""
+    if pixels.dtype != np.uint8 or pixels.ndim != 3:
+        raise ValueError(f"entry pixels must be a (C, H, W) uint8 array, got {pixels.dtype} {pixels.shape}")
+    ident = identity.encode("utf-8")
+    data = np.ascontiguousarray(pixels).tobytes()
+    c, h, w = pixels.shape
+    return _HEADER.pack(MAGIC, VERSION, len(ident), c, h, w, _digest(ident, data)) + ident + data
+
+
+def decode_entry(blob: bytes, identity: str) -> np.ndarray:
+    """The (C, H, W) uint8 array of an entry; CorruptEntry if anything does not check out."""
+    if len(blob) < _HEADER.size:
+        raise CorruptEntry(f"truncated header ({len(blob)} bytes)")
+    magic, version, ident_len, c, h, w, digest = _HEADER.unpack_from(blob)
+    if magic != MAGIC or version != VERSION:
+        raise CorruptEntry(f"bad magic/version {magic!r}/{version}")
+    start = _HEADER.size + ident_len
+    if len(blob) != start + c * h * w:
+        raise CorruptEntry(f"size {len(blob)} != expected {start + c * h * w}")
+    ident = blob[_HEADER.size:start]
+    pixels = memoryview(blob)[start:]
+    if _digest(ident, pixels) != digest:
+        raise CorruptEntry("checksum mismatch")
+    if ident != identity.encode("utf-8"):
+        raise CorruptEntry("entry belongs to another sample (hash collision or moved file)")
+    return np.frombuffer(blob, dtype=np.uint8, count=c * h * w, offset=start).reshape(c, h, w)
+
+
+def read_entry(path: Path, identity: str) -> np.ndarray | None:
+    """The entry's pixels; None if absent. Raises CorruptEntry if present but broken."""
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except FileNotFoundError:
+        return None
+    return decode_entry(blob, identity)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a unique temp file + rename; no partial file on any error."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,135 @@
+"""PairStream: wrap any DataLoader of HQ images into a stream of (HQ, LQ) training pairs on a device.
+
+    stream = ds.PairStream(loader, ds.load_chain("realesrgan"), device="cuda", seed=0)
+    for epoch in range(epochs):
+        stream.set_epoch(epoch)
+        for batch in stream:          # {"gt", "lq", "key", "params", "seeds", "epoch", ...}
+            loss = model_step(batch["lq"], batch["gt"])
+
+Each sample's seed is ``sample_seeds(seed, epoch, key)`` (``seeds.py``), so its LQ does not depend
+on batch composition, shuffling, worker count or world size; keys come from the batch dict
+(``key``/``path``/``index``), else the running sample index of the epoch (``batches.py``). The
+chain runs in a background thread one or more batches ahead (``prefetch.py``; on CUDA on its own
+stream, ``device.py``). ``state_dict()``/``load_state_dict()`` resume mid-epoch bit-identically
+(``nodes.py``). With ``cache=PairCache(...)`` each key cycles through K stored variants; with
+``crop=dict(gt_size=..., flip=..., rot90=...)`` an aligned random crop follows synthesis.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable, Iterator, Mapping
+
+import torch
+
+from ..core.chain import Chain
+from ..core.config import load_chain
+from ..core.random import derive_seeds
+from .batches import to_float_images
+from .cache import PairCache
+from .crop import check_crop_config, paired_random_crop
+from .device import hand_over, ready_event, stream_context_factory, to_device
+from .distributed import default_device
+from .nodes import build_pipeline
+from .seeds import sample_seeds
+
+logger = logging.getLogger("degrade_stream.stream")
+
+_CROP_SALT = 0xC209
+
+
+class PairStream:
+    """An iterable of pair dicts built from ``loader`` (HQ batches) and ``chain`` (the degradation)."""
+
+    def __init__(self, loader: Iterable[Any], chain: Chain | str | Mapping[str, Any], device: str | torch.device | None = None,
+                 seed: int = 0, cache: PairCache | None = None, crop: Mapping[str, Any] | None = None,
+                 prefetch: int = 2) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"PairStream seed must be an int, got {seed!r}")
+        if cache is not None and not isinstance(cache, PairCache):
+            raise ValueError(f"PairStream cache must be a PairCache or None, got {type(cache).__name__}")
+        if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
+            raise ValueError(f"PairStream prefetch must be an int >= 0 (0: no background thread), got {prefetch!r}")
+        self.loader = loader
+        self.device = torch.device(device) if device is not None else default_device()
+        self.chain = (chain if isinstance(chain, Chain) else load_chain(chain)).to(self.device)
+        self.seed = seed
+        self.cache = cache
+        self.crop = check_crop_config(crop)
+        self.epoch = 0
+        self._loader, self._background = build_pipeline(loader, self._make_pair, lambda: self.epoch, prefetch,
+                                                        stream_context_factory(self.device))
+
+    # --- iteration ----------------------------------------------------------------------------
+    def set_epoch(self, epoch: int) -> None:
+        """Use ``epoch`` for the next iteration (also forwarded to ``loader.sampler.set_epoch``)."""
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise ValueError(f"epoch must be an int >= 0, got {epoch!r}")
+        self.epoch = epoch
+        sampler = getattr(self.loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for item, event in self._loader:
+            yield hand_over(item, event, self.device)
+        if self.cache is not None:
+            self.cache.log_stats()
+
+    def __len__(self) -> int:
+        return len(self.loader)  # type: ignore[arg-type]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where the stream is: epoch, seed and the pipeline position after the last yielded batch."""
+        return {"epoch": self.epoch, "seed": self.seed, "chain": self.chain.config_hash(),
+                "pipeline": self._loader.state_dict()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Resume: the next ``iter()`` continues right after the batch at which ``state`` was taken."""
+        for name in ("epoch", "seed", "chain", "pipeline"):
+            if name not in state:
+                raise ValueError(f"PairStream state is missing {name!r}; pass a dict from PairStream.state_dict()")
+        if state["seed"] != self.seed or state["chain"] != self.chain.config_hash():
+            raise ValueError(f"PairStream state was saved with seed {state['seed']} and chain {state['chain']}, "
+                             f"this stream has seed {self.seed} and chain {self.chain.config_hash()}")
+        self.set_epoch(int(state["epoch"]))
+        self._loader.load_state_dict(state["pipeline"])
+
+    def close(self) -> None:
+        """Stop the background thread and release the loader's iterator; safe mid-epoch."""
+        self._background.close()
+        wrapper = self._background.source.source  # IterableWrapper around the loader
+        if hasattr(wrapper, "_it"):
+            wrapper._it = None  # drop the DataLoader iterator now, which shuts down its workers
+
+    def __enter__(self) -> "PairStream":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self._background.close(timeout=1.0)
+        except Exception:
+            pass
+
+    # --- synthesis (background thread) --------------------------------------------------------
+    def _make_pair(self, item: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        gt = to_float_images(to_device(item["gt"], self.device))
+        keys, epoch = item["keys"], item["epoch"]
+        out: dict[str, Any] = {"epoch": epoch}
+        if self.cache is not None:
+            cache_keys = None if item["keyless"] else keys  # keyless: key the cache by HQ content
+            lq, info = self.cache.synthesize(self.chain, gt, cache_keys, self.seed, epoch, check=False)
+            keys = info.keys
+            out.update(params=None, seeds=info.seeds, cache=info)
+        else:
+            seeds = sample_seeds(self.seed, epoch, keys)
+            result = self.chain(gt, seed=seeds, check=False)
+            lq = result.lq
+            out.update(params=result.params, seeds=seeds)
+        if self.crop is not None:
+            crop_seeds = derive_seeds(sample_seeds(self.seed, epoch, keys), _CROP_SALT)
+            gt, lq, out["crop"] = paired_random_crop(gt, lq, crop_seeds, **self.crop)
+        out.update(gt=gt, lq=lq, key=keys)
+        return out, ready_event(self.device)

@@ -1,0 +1,131 @@
+"""A torchdata node that runs ``fn(next(source))`` in a background thread, ``depth`` items ahead.
+
+While the trainer works on batch n, the thread already synthesises batch n+1 (and n+2 ...). On
+CUDA the thread issues its work on its own stream; the consumer makes its stream wait on the
+item's event (see ``device.py``), so there is no device-wide sync. Its state is the source's state
+right after the last item the consumer received -- items prefetched but not consumed are not in
+it -- so ``reset(state)`` resumes bit-identically. An exception in the thread is raised in the
+consumer (the same exception object, carrying the background traceback). ``close()`` stops the
+thread mid-epoch.
+
+Written here rather than using ``torchdata.nodes.Prefetcher`` because the thread must run inside a
+CUDA stream context and be closable through a public method.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from contextlib import nullcontext
+from typing import Any, Callable, Optional
+
+import torch
+from torchdata.nodes import BaseNode
+
+_ITEM, _END, _FAIL = "item", "end", "fail"
+_POLL_S = 0.05
+
+
+class BackgroundMap(BaseNode):
+    """``fn`` applied to every item of ``source`` in a background thread (inline if depth == 0)."""
+
+    SOURCE_KEY = "source"
+
+    def __init__(self, source: BaseNode, fn: Callable[[Any], Any], depth: int = 2,
+                 stream_context: Callable[[], Any] | None = None) -> None:
+        super().__init__()
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+            raise ValueError(f"prefetch depth must be an int >= 0, got {depth!r}")
+        self.source = source
+        self.fn = fn
+        self.depth = depth
+        self.stream_context = stream_context or nullcontext
+        self._thread: Optional[threading.Thread] = None
+        self._stop = threading.Event()
+        self._queue: queue.Queue = queue.Queue()
+        self._state: dict[str, Any] = {}
+        self._finished = False
+
+    # --- BaseNode protocol --------------------------------------------------------------------
+    def reset(self, initial_state: Optional[dict] = None) -> None:
+        super().reset(initial_state)
+        self.close()
+        if initial_state is not None:
+            self.source.reset(initial_state[self.SOURCE_KEY])
+        else:
+            self.source.reset(None)
+        self._state = {self.SOURCE_KEY: self.source.state_dict()}
+        self._finished = False
+        if self.depth > 0:
+            self._stop = threading.Event()
+            self._queue = queue.Queue(maxsize=self.depth)
+            self._thread = threading.Thread(target=self._work, args=(self._stop, self._queue),
+                                            name="degrade_stream-prefetch", daemon=True)
+            self._thread.start()
+
+    def next(self) -> Any:
+        if self._finished:
+            raise StopIteration
+        if self.depth == 0:
+            item = self.fn(next(self.source))
+            self._state = {self.SOURCE_KEY: self.source.state_dict()}
+            return item
+        while True:
+            try:
+                kind, payload, state = self._queue.get(timeout=_POLL_S)
+                break
+            except queue.Empty:
+                if self._thread is None or not self._thread.is_alive():
+                    if self._queue.empty():  # closed (or died without a word): nothing more will come
+                        self._finished = True
+                        raise StopIteration from None
+        if kind == _END:
+            self._finished = True
+            raise StopIteration
+        if kind == _FAIL:
+            self._finished = True
+            payload.add_note("(raised in the degrade_stream PairStream background thread; traceback above)")
+            raise payload
+        self._state = {self.SOURCE_KEY: state}
+        return payload
+
+    def get_state(self) -> dict[str, Any]:
+        return self._state
+
+    # --- thread -------------------------------------------------------------------------------
+    def _work(self, stop: threading.Event, out: queue.Queue) -> None:
+        try:
+            with self.stream_context():
+                while not stop.is_set():
+                    try:
+                        raw = next(self.source)
+                    except StopIteration:
+                        self._put(stop, out, (_END, None, None))
+                        return
+                    state = self.source.state_dict()
+                    if not self._put(stop, out, (_ITEM, self.fn(raw), state)):
+                        return
+        except BaseException as exc:  # surfaces in the consumer, traceback attached to exc
+            self._put(stop, out, (_FAIL, exc, None))
+
+    @staticmethod
+    def _put(stop: threading.Event, out: queue.Queue, message: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(message, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def close(self, timeout: float | None = None) -> None:
+        """Stop the background thread (it finishes the item in hand) and drop prefetched items."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._finished = True
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
