@@ -1,0 +1,172 @@
+"""The epsilon-prediction UNet (Ho et al. 2020, app. B) with configurable widths, depth and attention.
+
+Skip connections follow diffusers' UNet2DModel (one skip per block output and per downsample, up
+levels with one extra block), so the authors' released diffusers checkpoint maps onto it by name.
+The network holds weights and nothing else; timesteps are 0-based model indices (see schedule.py).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..core.checks import check_int, check_number
+from .blocks import Downsample, ResBlock, SelfAttention, Upsample, timestep_embedding
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """Architecture of a UNet. ``down_attention[i]`` puts attention in down level i (highest
+    resolution first); ``up_attention[i]`` in up level i (lowest resolution first); by default the
+    up levels mirror the down levels."""
+
+    channels: tuple[int, ...] = (32, 48, 64, 96)
+    layers_per_block: int = 2
+    down_attention: tuple[bool, ...] = (False, False, False, True)
+    up_attention: tuple[bool, ...] | None = None
+    mid_attention: bool = True
+    head_dim: int | None = 8
+    norm_groups: int = 32
+    norm_eps: float = 1e-5
+    dropout: float = 0.0
+    in_channels: int = 3
+    out_channels: int = 3
+    time_dim: int | None = None
+    flip_sin_to_cos: bool = True
+    freq_shift: float = 0.0
+
+    def __post_init__(self) -> None:
+        n = len(self.channels)
+        if n < 1:
+            raise ValueError("model.channels: expected a non-empty list of widths")
+        if len(self.down_attention) != n:
+            raise ValueError(f"model.down_attention: expected {n} values (one per level of channels {list(self.channels)}), "
+                             f"got {list(self.down_attention)}")
+        if self.up_attention is not None and len(self.up_attention) != n:
+            raise ValueError(f"model.up_attention: expected {n} values, got {list(self.up_attention)}")
+        for i, c in enumerate(self.channels):
+            check_int(f"model.channels[{i}]", c, low=1)
+            if c % self.norm_groups:
+                raise ValueError(f"model.channels[{i}]: {c} is not divisible by model.norm_groups={self.norm_groups}")
+        check_int("model.layers_per_block", self.layers_per_block, low=1)
+        check_number("model.dropout", self.dropout, 0.0, 1.0)
+
+    @property
+    def up_attention_resolved(self) -> tuple[bool, ...]:
+        return tuple(self.up_attention) if self.up_attention is not None else tuple(reversed(self.down_attention))
+
+    @property
+    def stride(self) -> int:
+        """Input sizes must be multiples of this (one halving per level but the last)."""
+        return 2 ** (len(self.channels) - 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, tuple):
+                data[key] = list(value)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: str = "model") -> "UNetConfig":
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of UNet settings, got {data!r}")
+        names = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in names:
+                raise ValueError(f"{path}.{key}: unknown UNet setting; expected one of {sorted(names)}")
+        kwargs = dict(data)
+        for key in ("channels", "down_attention", "up_attention"):
+            if kwargs.get(key) is not None:
+                if not isinstance(kwargs[key], (list, tuple)):
+                    raise ValueError(f"{path}.{key}: expected a list, got {kwargs[key]!r}")
+                kwargs[key] = tuple(kwargs[key])
+        return cls(**kwargs)
+
+
+class _Level(nn.Module):
+    """One resolution level: residual blocks, optional attention after each, optional resampler."""
+
+    def __init__(self, blocks: list[ResBlock], attention: list[SelfAttention], resample: nn.Module | None) -> None:
+        super().__init__()
+        self.res = nn.ModuleList(blocks)
+        self.attn = nn.ModuleList(attention)
+        self.resample = resample
+
+
+class UNet(nn.Module):
+    """Predicts the noise eps in x_t given (x_t, timestep index)."""
+
+    def __init__(self, config: UNetConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config.channels
+        tdim = config.time_dim or 4 * c[0]
+        g, eps, drop = config.norm_groups, config.norm_eps, config.dropout
+
+        def res(i: int, o: int) -> ResBlock:
+            return ResBlock(i, o, tdim, g, eps, drop)
+
+        def attn(ch: int) -> SelfAttention:
+            return SelfAttention(ch, config.head_dim, g, eps)
+
+        self.stem = nn.Conv2d(config.in_channels, c[0], 3, padding=1)
+        self.time_mlp = nn.Sequential(nn.Linear(c[0], tdim), nn.SiLU(), nn.Linear(tdim, tdim))
+        n, layers = len(c), config.layers_per_block
+        self.down = nn.ModuleList()
+        in_ch = c[0]
+        for i, out_ch in enumerate(c):
+            blocks = [res(in_ch if j == 0 else out_ch, out_ch) for j in range(layers)]
+            att = [attn(out_ch) for _ in range(layers)] if config.down_attention[i] else []
+            self.down.append(_Level(blocks, att, Downsample(out_ch) if i < n - 1 else None))
+            in_ch = out_ch
+        self.mid = nn.ModuleList([res(c[-1], c[-1]), attn(c[-1]) if config.mid_attention else nn.Identity(),
+                                  res(c[-1], c[-1])])
+        rev = list(reversed(c))
+        up_att = config.up_attention_resolved
+        self.up = nn.ModuleList()
+        prev = rev[0]
+        for i, out_ch in enumerate(rev):
+            skip_in = rev[min(i + 1, n - 1)]
+            blocks = []
+            for j in range(layers + 1):
+                skip_ch = skip_in if j == layers else out_ch
+                blocks.append(res((prev if j == 0 else out_ch) + skip_ch, out_ch))
+            att = [attn(out_ch) for _ in range(layers + 1)] if up_att[i] else []
+            self.up.append(_Level(blocks, att, Upsample(out_ch) if i < n - 1 else None))
+            prev = out_ch
+        self.head_norm = nn.GroupNorm(g, c[0], eps=eps)
+        self.head_conv = nn.Conv2d(c[0], config.out_channels, 3, padding=1)
+
+    def forward(self, x: Tensor, t: Tensor) -> Tensor:
+        """eps prediction for x (B, C, H, W), H and W multiples of ``config.stride``; t (B,) 0-based indices."""
+        stride = self.config.stride
+        if x.shape[-1] % stride or x.shape[-2] % stride:
+            raise ValueError(f"UNet input height and width must be multiples of {stride}, got {tuple(x.shape[-2:])}")
+        temb = timestep_embedding(t, self.config.channels[0], self.config.flip_sin_to_cos, self.config.freq_shift)
+        temb = self.time_mlp(temb.to(self.stem.weight.dtype))
+        h = self.stem(x)
+        skips = [h]
+        for level in self.down:
+            for j, block in enumerate(level.res):
+                h = block(h, temb)
+                if len(level.attn):
+                    h = level.attn[j](h)
+                skips.append(h)
+            if level.resample is not None:
+                h = level.resample(h)
+                skips.append(h)
+        h = self.mid[2](self.mid[1](self.mid[0](h, temb)), temb)
+        for level in self.up:
+            for j, block in enumerate(level.res):
+                h = block(torch.cat([h, skips.pop()], dim=1), temb)
+                if len(level.attn):
+                    h = level.attn[j](h)
+            if level.resample is not None:
+                h = level.resample(h)
+        return self.head_conv(torch.nn.functional.silu(self.head_norm(h)))
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
