@@ -4,14 +4,21 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import degrade_stream as ds
 
 
+def _console_script() -> str:
+    """The installed ``degrade-stream`` script of this interpreter's environment."""
+    beside = Path(sys.executable).parent / "degrade-stream"
+    exe = str(beside) if beside.exists() else shutil.which("degrade-stream")
+    assert exe, "the degrade-stream console script is not installed"
+    return exe
+
+
 def _run(*args: str) -> subprocess.CompletedProcess:
-    exe = shutil.which("degrade-stream")
-    cmd = [exe, *args] if exe else [sys.executable, "-m", "degrade_stream.cli.main", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return subprocess.run([_console_script(), *args], capture_output=True, text=True, timeout=120)
 
 
 def test_help_lists_subcommands():
