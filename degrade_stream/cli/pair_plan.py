@@ -1,0 +1,96 @@
+"""The offline writer's plan: which pairs to write, under which names, in which batches.
+
+Batches are formed over the whole input folder (images of equal cropped size, sorted by name) before
+any sharding or resuming, and shards take whole batches round-robin. So a pair is always computed in
+the same batch, whichever shard, rerun or resume computes it: its bytes never depend on how the work
+was split (CPU convolutions can differ in the last float bit with batch composition).
+"""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from ..io import IMAGE_EXTENSIONS, list_images
+
+
+@dataclass(frozen=True)
+class PairUnit:
+    """One (HQ, LQ) pair to write: source key (path relative to --hq), output name, variant, HQ crop size."""
+
+    key: str
+    name: str
+    variant: int | None
+    height: int
+    width: int
+
+    @property
+    def lq_name(self) -> str:
+        return self.name if self.variant is None else f"{self.name}_v{self.variant}"
+
+
+@dataclass
+class PairPlan:
+    """Batches of pair units, the source file of each key, and files that cannot be used (key -> reason)."""
+
+    batches: list[list[PairUnit]]
+    sources: dict[str, Path]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pair_count(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+
+def output_name(relative: Path) -> str:
+    """Flat output name of an input file: sub/dir/x.png -> sub__dir__x (BasicSR reads one flat folder)."""
+    return relative.with_suffix("").as_posix().replace("/", "__")
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    """(height, width) from the file header, without decoding the pixels."""
+    with Image.open(path) as image:
+        width, height = image.size
+    return height, width
+
+
+def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size: int) -> PairPlan:
+    """Plan every pair for the images under ``hq_dir``; a clear error if there are none."""
+    if variants < 1:
+        raise ValueError(f"--variants must be >= 1, got {variants}")
+    if batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {batch_size}")
+    hq_dir = Path(hq_dir)
+    paths = list_images(hq_dir)
+    if not paths:
+        raise ValueError(f"no image files under {hq_dir} (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    sources: dict[str, Path] = {}
+    names: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    groups: dict[tuple[int, int], list[PairUnit]] = defaultdict(list)
+    for path in paths:
+        relative = path.relative_to(hq_dir)
+        key, name = relative.as_posix(), output_name(relative)
+        if name in names:
+            raise ValueError(f"{names[name]} and {key} would both be written as {name}.png; rename one of them")
+        names[name] = key
+        sources[key] = path
+        try:
+            height, width = _image_size(path)
+        except Exception as err:  # PIL raises many types for corrupt/unsupported files
+            skipped[key] = f"cannot read image: {err}"
+            continue
+        height, width = height // scale * scale, width // scale * scale
+        if height == 0 or width == 0:
+            skipped[key] = f"smaller than the chain's scale factor {scale}"
+            continue
+        for k in range(variants):
+            groups[(height, width)].append(PairUnit(key, name, None if variants == 1 else k, height, width))
+    batches: list[list[PairUnit]] = []
+    for size in sorted(groups):
+        units = sorted(groups[size], key=lambda u: (u.name, u.variant or 0))
+        batches.extend(units[i:i + batch_size] for i in range(0, len(units), batch_size))
+    return PairPlan(batches=batches, sources=sources, skipped=skipped)

@@ -1,0 +1,45 @@
+"""``degrade-stream synthesize``: write (HQ, LQ) training pairs to disk (resumable, shardable)."""
+from __future__ import annotations
+
+import argparse
+
+from .pair_writer import synthesize_pairs
+from .sharding import close, resolve_shard
+
+NAME = "synthesize"
+HELP = ("write (HQ, LQ) pairs for every image under --hq: OUT/gt/<name>.png, OUT/lq/<name>.png, "
+        "OUT/pairs.jsonl; resumable; exit status 1 when some input files were skipped")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, metavar="NAME|YAML",
+                        help="degradation chain: a shipped name (see 'degrade-stream configs') or a YAML file")
+    parser.add_argument("--hq", required=True, metavar="DIR", help="folder of HQ images (searched recursively)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created; rerun to resume)")
+    parser.add_argument("--seed", type=int, default=0, help="base seed; each pair's seed derives from it and "
+                                                            "the file's path relative to --hq (default 0)")
+    parser.add_argument("--variants", type=int, default=1, metavar="K",
+                        help="LQ variants per HQ image, written as lq/<name>_v<k>.png (default 1)")
+    parser.add_argument("--batch-size", type=int, default=8, metavar="B",
+                        help="images of equal size degraded together on the device (default 8)")
+    parser.add_argument("--device", default="auto",
+                        help="torch device, e.g. cpu, cuda, cuda:1 (default: cuda[:LOCAL_RANK] if available)")
+    parser.add_argument("--shard", metavar="I/N", help="do only share I of N (0-based); under torchrun the "
+                                                       "ranks split the work automatically")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    shard = resolve_shard(args.shard)
+    try:
+        summary = synthesize_pairs(args.config, args.hq, args.out, seed=args.seed, variants=args.variants,
+                                   batch_size=args.batch_size, device=args.device, shard=shard,
+                                   progress=not args.no_progress)
+    finally:
+        close(shard)
+    if shard.is_main or not shard.group:
+        prefix = f"shard {shard.index}/{shard.count}: " if shard.count > 1 and not shard.group else ""
+        print(prefix + summary.line())
+        for key, reason in sorted(summary.reasons.items()):
+            print(f"  skipped {key}: {reason}")
+    return 1 if summary.skipped else 0

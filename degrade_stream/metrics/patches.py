@@ -1,0 +1,65 @@
+"""Patches for realism statistics: fixed-size crops whose origins lie on the 8-pixel grid.
+
+The 8-px alignment keeps JPEG's 8x8 block boundaries at the same place in every patch, so the
+blockiness statistic measures the codec, not the crop phase (see ../shared/DESIGN.md).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from ..io import list_images, load_image
+
+GRID = 8
+
+
+def extract_patches(image: Tensor, size: int, count: int, generator: torch.Generator) -> Tensor:
+    """Up to ``count`` distinct (3, size, size) patches of a (3, H, W) image at random 8-px-grid origins.
+
+    Returns (n, 3, size, size) with n = min(count, number of grid origins); n = 0 if the image is
+    smaller than a patch.
+    """
+    _, height, width = image.shape
+    if height < size or width < size:
+        return image.new_zeros(0, 3, size, size)
+    ys = torch.arange(0, height - size + 1, GRID)
+    xs = torch.arange(0, width - size + 1, GRID)
+    total = len(ys) * len(xs)
+    pick = torch.randperm(total, generator=generator)[:count]
+    patches = image.unfold(1, size, GRID).unfold(2, size, GRID)  # (3, ny, nx, size, size)
+    patches = patches.permute(1, 2, 0, 3, 4).reshape(total, 3, size, size)
+    return patches[pick].contiguous()
+
+
+def folder_patches(folder: str | os.PathLike, size: int = 32, per_image: int = 64, seed: int = 0,
+                   max_images: int | None = None) -> tuple[Tensor, list[str]]:
+    """Patches from every readable image under ``folder`` and the list of files skipped (with reasons).
+
+    Patch positions are drawn from a generator seeded by (seed, image index), so the same folder
+    and seed always give the same patches.
+    """
+    paths = list_images(folder)
+    if max_images is not None:
+        paths = paths[:max_images]
+    if not paths:
+        raise ValueError(f"no image files under {folder}")
+    chunks: list[Tensor] = []
+    skipped: list[str] = []
+    for index, path in enumerate(paths):
+        try:
+            image = load_image(path)
+        except ValueError as err:
+            skipped.append(str(err))
+            continue
+        generator = torch.Generator().manual_seed(seed * 1_000_003 + index)
+        patches = extract_patches(image, size, per_image, generator)
+        if patches.shape[0] == 0:
+            skipped.append(f"{Path(path).name}: smaller than a {size}x{size} patch")
+            continue
+        chunks.append(patches)
+    if not chunks:
+        raise ValueError(f"no usable images under {folder} (need at least {size}x{size} px): {skipped}")
+    return torch.cat(chunks), skipped

@@ -1,0 +1,94 @@
+"""Classifier two-sample test (Lopez-Paz & Oquab 2017, "Revisiting Classifier Two-Sample Tests").
+
+A small CNN trained from scratch tells real from synthesized patches on one half of the data and is
+scored on the other half. Test accuracy near 0.5 means the two sets are indistinguishable to it.
+
+What worked on this project's data (../shared/DESIGN.md): fed raw RGB patches, the CNN collapsed to
+one class and did not separate real LQ from clean downscaled HQ; fed the high-pass residual of each
+patch (patch minus its Gaussian blur) with balanced classes, it did. So: residual input, classes
+balanced by subsampling, a per-class 50/50 split, and every random choice from a seeded
+``torch.Generator`` (weights, split, batches), so the result is reproducible.
+"""
+from __future__ import annotations
+
+import math
+
+import kornia
+import torch
+from torch import Tensor, nn
+
+
+def high_pass(patches: Tensor) -> Tensor:
+    """Patch minus its Gaussian blur (5x5, sigma 1): the degradation-carrying residual, scaled up."""
+    blurred = kornia.filters.gaussian_blur2d(patches, (5, 5), (1.0, 1.0), border_type="reflect")
+    return (patches - blurred) * 10.0
+
+
+def residual_classifier(width: int = 32) -> nn.Sequential:
+    """A small CNN over residual patches: three convolutions, global average pooling, one logit."""
+    return nn.Sequential(
+        nn.Conv2d(3, width // 2, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(width // 2, width, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(width, width, 3, stride=2, padding=1), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, 1),
+    )
+
+
+def _init_weights(model: nn.Module, generator: torch.Generator) -> None:
+    """Seeded initialisation (no global RNG): Kaiming-uniform weights, zero biases."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
+            nn.init.zeros_(module.bias)
+
+
+def _balanced_split(count_a: int, count_b: int, generator: torch.Generator) -> tuple[Tensor, ...]:
+    """Indices (train_a, test_a, train_b, test_b): both classes subsampled to the same size, halved."""
+    n = min(count_a, count_b)
+    if n < 4:
+        raise ValueError(f"the two-sample test needs at least 4 patches per set, got {count_a} and {count_b}")
+    pick_a = torch.randperm(count_a, generator=generator)[:n]
+    pick_b = torch.randperm(count_b, generator=generator)[:n]
+    half = n // 2
+    return pick_a[:half], pick_a[half:], pick_b[:half], pick_b[half:]
+
+
+def _binomial_p_value(correct: int, total: int) -> float:
+    """One-sided p-value of >= ``correct`` of ``total`` under chance (normal approximation)."""
+    if total == 0:
+        return 1.0
+    z = (correct - 0.5 * total) / math.sqrt(0.25 * total)
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def classifier_two_sample_test(real: Tensor, synth: Tensor, seed: int = 0, epochs: int = 8,
+                               batch_size: int = 64, lr: float = 2e-3,
+                               device: torch.device | str = "cpu") -> dict[str, float | int]:
+    """Train on half of the (N, 3, P, P) patches of each set, report accuracy on the other half."""
+    generator = torch.Generator().manual_seed(seed)
+    train_a, test_a, train_b, test_b = _balanced_split(real.shape[0], synth.shape[0], generator)
+    inputs = torch.cat([high_pass(real[train_a]), high_pass(synth[train_b])]).to(device)
+    labels = torch.cat([torch.zeros(len(train_a)), torch.ones(len(train_b))]).to(device)
+    tests = torch.cat([high_pass(real[test_a]), high_pass(synth[test_b])]).to(device)
+    test_labels = torch.cat([torch.zeros(len(test_a)), torch.ones(len(test_b))]).to(device)
+
+    model = residual_classifier()
+    _init_weights(model, generator)
+    model.to(device).train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.BCEWithLogitsLoss()
+    for _ in range(epochs):
+        order = torch.randperm(inputs.shape[0], generator=generator).to(device)
+        for start in range(0, inputs.shape[0], batch_size):
+            batch = order[start:start + batch_size]
+            loss = loss_fn(model(inputs[batch])[:, 0], labels[batch])
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+    model.eval()
+    with torch.inference_mode():
+        logits = torch.cat([model(tests[i:i + 256])[:, 0] for i in range(0, tests.shape[0], 256)])
+    correct = int(((logits > 0).float() == test_labels).sum())
+    total = int(test_labels.numel())
+    return {"accuracy": correct / total, "test_patches": total, "train_patches": int(labels.numel()),
+            "p_value": _binomial_p_value(correct, total)}
