@@ -1,0 +1,81 @@
+"""Random blur kernels as in Real-ESRGAN (Wang et al. 2021, Sec. 3.1), sampled and built on the device.
+
+Kinds: isotropic/anisotropic Gaussian (Eq. 1), generalized Gaussian and plateau kernels (Sec. 3.1),
+and the circular low-pass ``sinc`` kernel (Eq. 3, see ``sinc_kernel.py``). Parameters are drawn per
+sample as (B,) tensors; kernels are built from them as a (B, size, size) batch, each sample's kernel
+centred and zero-padded to the common ``size``, so one grouped convolution filters the whole batch.
+Closed forms follow BasicSR's ``basicsr/data/degradations.py`` (same parameterisation of the
+covariance, beta and plateau shape), so distributions can be compared with ``random_mixed_kernels``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from ..core.random import SampleRandom
+from .kernel_grid import kernel_grid
+from .sinc_kernel import sinc_kernel_values
+
+#: Kernel kinds, in the order of Real-ESRGAN's ``kernel_list``; SINC is drawn separately (``sinc_prob``).
+KINDS = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso")
+SINC = len(KINDS)
+#: Real-ESRGAN x4plus defaults (options/train_realesrnet_x4plus.yml).
+DEFAULT_KIND_PROBS = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03)
+
+
+def sample_blur_params(rng: SampleRandom, kind_probs: tuple[float, ...] = DEFAULT_KIND_PROBS,
+                       sinc_prob: float = 0.1, sigma_range: tuple[float, float] = (0.2, 3.0),
+                       betag_range: tuple[float, float] = (0.5, 4.0), betap_range: tuple[float, float] = (1.0, 2.0),
+                       size_range: tuple[int, int] = (7, 21)) -> dict[str, Tensor]:
+    """Per-sample kernel parameters, each (B,): kind, size (odd), sigma_x, sigma_y, theta, beta, omega."""
+    sizes = torch.arange(size_range[0], size_range[1] + 1, 2, device=rng.device)
+    size = sizes[rng.randint(0, len(sizes) - 1)]
+    kind = rng.categorical(list(kind_probs))
+    is_sinc = rng.bernoulli(sinc_prob)
+    kind = torch.where(is_sinc, torch.full_like(kind, SINC), kind)
+    sigma_x = rng.uniform(low=sigma_range[0], high=sigma_range[1])
+    sigma_y = rng.uniform(low=sigma_range[0], high=sigma_range[1])
+    theta = rng.uniform(low=-math.pi, high=math.pi)
+    isotropic = (kind == 0) | (kind == 2) | (kind == 4)
+    sigma_y = torch.where(isotropic, sigma_x, sigma_y)
+    theta = torch.where(isotropic, torch.zeros_like(theta), theta)
+    # beta: half the time below 1, half above (BasicSR random_bivariate_generalized_Gaussian / _plateau)
+    below = rng.bernoulli(0.5)
+    u = rng.uniform()
+    generalized = (kind == 2) | (kind == 3)
+    lo = torch.where(generalized, betag_range[0], betap_range[0])
+    hi = torch.where(generalized, betag_range[1], betap_range[1])
+    beta = torch.where(below, lo + (1.0 - lo) * u, 1.0 + (hi - 1.0) * u)
+    # sinc cutoff: U(pi/3, pi) for kernels smaller than 13, else U(pi/5, pi) (Real-ESRGAN dataset code)
+    u = rng.uniform()
+    omega_lo = torch.where(size < 13, math.pi / 3, math.pi / 5)
+    omega = omega_lo + (math.pi - omega_lo) * u
+    return {"kind": kind, "size": size, "sigma_x": sigma_x, "sigma_y": sigma_y, "theta": theta,
+            "beta": beta, "omega": omega}
+
+
+def build_blur_kernels(params: dict[str, Tensor], size: int = 21) -> Tensor:
+    """(B, size, size) normalised kernels from ``sample_blur_params`` output, zero outside each sample's size."""
+    kind = params["kind"]
+    device = kind.device
+    x, y = kernel_grid(size, device)
+    x, y = x[None], y[None]
+    col = lambda t: t.to(device=device, dtype=torch.float32)[:, None, None]  # noqa: E731
+    sx, sy, th, beta = col(params["sigma_x"]), col(params["sigma_y"]), col(params["theta"]), col(params["beta"])
+    # Q = [x y] Sigma^-1 [x y]^T with Sigma = R diag(sx^2, sy^2) R^T (BasicSR sigma_matrix2)
+    c, s = torch.cos(th), torch.sin(th)
+    u = c * x + s * y  # coordinates in the rotated frame
+    v = -s * x + c * y
+    q = (u / sx) ** 2 + (v / sy) ** 2
+    kind3 = kind[:, None, None]
+    gauss = torch.exp(-0.5 * q)
+    generalized = torch.exp(-0.5 * q.clamp_min(0).pow(beta))
+    plateau = 1.0 / (q.clamp_min(0).pow(beta) + 1.0)
+    kern = torch.where(kind3 <= 1, gauss, torch.where(kind3 <= 3, generalized, plateau))
+    kern = torch.where(kind3 == SINC, sinc_kernel_values(col(params["omega"]), x, y), kern)
+    half = (col(params["size"]) - 1) / 2
+    inside = (x.abs() <= half) & (y.abs() <= half)
+    kern = torch.where(inside, kern, torch.zeros_like(kern))
+    return kern / kern.sum(dim=(-2, -1), keepdim=True)

@@ -1,0 +1,38 @@
+"""What the four degradation models share: the scale argument, resize-back, and the size check."""
+from __future__ import annotations
+
+from torch import Tensor
+
+from ..core.checks import check_int
+from ..core.transform import Transform
+from .quantize import round_to_8bit
+from .resize import resize
+
+#: The LQ output must keep at least this many pixels per side (one JPEG block).
+MIN_LQ_SIDE = 8
+
+
+class DegradationModel(Transform):
+    """Base of the model stages: ``scale`` (HQ/LQ size ratio) and ``resize_back`` (same-size LQ)."""
+
+    def _set_scale(self, scale: int, resize_back: bool) -> None:
+        self.lq_scale = check_int("scale", scale, low=1, high=8)
+        self.resize_back = resize_back
+        # the chain's scale reflects the output size: 1 when the LQ is resized back to the HQ size
+        self.scale = 1 if resize_back else self.lq_scale
+
+    def lq_size(self, batch: Tensor) -> tuple[int, int]:
+        """(h, w) of the LQ before any resize-back; a clear error when the input is too small."""
+        h, w = batch.shape[-2:]
+        need = MIN_LQ_SIDE * self.lq_scale
+        if h < need or w < need:
+            raise ValueError(f"{self.type_name}: input {h}x{w} is too small for scale {self.lq_scale}: "
+                             f"needs at least {need}x{need} (an LQ of {MIN_LQ_SIDE}x{MIN_LQ_SIDE} or more)")
+        return h // self.lq_scale, w // self.lq_scale
+
+    def finish(self, lq: Tensor, hq: Tensor) -> Tensor:
+        """Round to 8 bit; with ``resize_back``, bicubic-resize to the HQ size and round again."""
+        lq = round_to_8bit(lq)
+        if self.resize_back and lq.shape[-2:] != hq.shape[-2:]:
+            lq = round_to_8bit(resize(lq, tuple(hq.shape[-2:]), "bicubic"))
+        return lq

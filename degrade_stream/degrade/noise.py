@@ -1,0 +1,69 @@
+"""Gaussian and Poisson noise with per-sample level, colour/gray choice and noise field.
+
+Levels and choices are (B,) tensors from ``sample_params``. The noise fields themselves are drawn in
+``apply`` from a per-sample ``noise_seed`` (kept in params, so params stay small and replay is exact):
+each sample gets its own ``torch.Generator`` on the batch's device, so its field depends only on its
+seed and size, never on the rest of the batch. (A counter-based hash per pixel, as in
+``core/random.py``, costs ~40x more than torch's generators for a 256x256 field on CPU.) The same seed
+gives the same field on the same device type; CPU and CUDA generators differ, so fields agree across
+devices in distribution only.
+
+Follows BasicSR's ``random_add_gaussian_noise_pt`` / ``random_add_poisson_noise_pt`` (Real-ESRGAN):
+sigma is given in 8-bit units (noise std = sigma/255); gray noise is one field shared by the three
+channels (Poisson: computed on the luma, ITU-R 601 weights); Poisson uses ``vals`` = the number of
+distinct 8-bit levels of the sample rounded up to a power of two, counted with a histogram instead of
+BasicSR's per-sample ``torch.unique`` loop (which syncs the GPU).
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+_LUMA = (0.2989, 0.587, 0.114)  # torchvision rgb_to_grayscale, as BasicSR uses
+
+
+def sample_generators(noise_seed: Tensor, device: torch.device) -> list[torch.Generator]:
+    """One seeded generator per sample on ``device`` (reads the (B,) seeds on the host once)."""
+    return [torch.Generator(device=device).manual_seed(int(s) & 0x7FFFFFFFFFFFFFFF) for s in noise_seed.tolist()]
+
+
+def normal_fields(noise_seed: Tensor, shape: tuple[int, ...], like: Tensor) -> Tensor:
+    """(B, *shape) standard normal fields, sample i from its own seed."""
+    gens = sample_generators(noise_seed, like.device)
+    return torch.stack([torch.randn(shape, generator=g, device=like.device, dtype=like.dtype) for g in gens])
+
+
+def add_gaussian_noise(x: Tensor, sigma: Tensor, gray: Tensor, noise_seed: Tensor) -> Tensor:
+    """x + sigma/255 * N(0, 1), with one shared field over channels where ``gray``; clamped to [0, 1]."""
+    b, c, h, w = x.shape
+    field = normal_fields(noise_seed, (c, h, w), x)
+    field = torch.where(gray.to(x.device)[:, None, None, None], field[:, :1].expand_as(field), field)
+    return (x + (sigma.to(x.device, x.dtype) / 255.0)[:, None, None, None] * field).clamp(0.0, 1.0)
+
+
+def _levels(img8: Tensor) -> Tensor:
+    """(B,) the number of distinct 8-bit levels of each sample, rounded up to a power of two."""
+    b = img8.shape[0]
+    idx = (img8.reshape(b, -1) * 255.0).round().long().clamp(0, 255)
+    hist = torch.zeros(b, 256, device=img8.device, dtype=torch.int64).scatter_add_(1, idx, torch.ones_like(idx))
+    count = (hist > 0).sum(1).clamp_min(1).to(img8.dtype)
+    return torch.exp2(torch.ceil(torch.log2(count)))
+
+
+def _poisson_noise(img: Tensor, gens: list[torch.Generator]) -> Tensor:
+    """Shot noise of an image (B,C,H,W) rounded to 8 bit: Poisson(img * vals) / vals - img."""
+    img8 = (img * 255.0).round().clamp(0.0, 255.0) / 255.0
+    vals = _levels(img8)[:, None, None, None]
+    rate = img8 * vals
+    counts = torch.stack([torch.poisson(rate[i], generator=g) for i, g in enumerate(gens)])
+    return counts / vals - img8
+
+
+def add_poisson_noise(x: Tensor, scale: Tensor, gray: Tensor, noise_seed: Tensor) -> Tensor:
+    """x + scale * shot noise (colour, or from the luma where ``gray``); clamped to [0, 1]."""
+    gens = sample_generators(noise_seed, x.device)
+    color = _poisson_noise(x, gens)
+    luma = sum(wt * x[:, i:i + 1] for i, wt in enumerate(_LUMA))
+    gray_noise = _poisson_noise(luma, gens).expand_as(color)
+    noise = torch.where(gray.to(x.device)[:, None, None, None], gray_noise, color)
+    return (x + scale.to(x.device, x.dtype)[:, None, None, None] * noise).clamp(0.0, 1.0)

@@ -1,0 +1,182 @@
+"""Real-ESRGAN's second-order degradation (Wang et al. 2021, "Real-ESRGAN", Sec. 3 and Fig. 2).
+
+Defaults are the x4plus training options (Real-ESRGAN ``options/train_realesrnet_x4plus.yml``); the
+order of operations follows ``RealESRGANModel.feed_data``: [USM-sharpen the input], blur, resize,
+noise, JPEG; [blur with p], resize, noise; then, in random order, [resize to 1/scale + sinc] and JPEG;
+round to 8 bit. Unlike BasicSR, every choice is per sample: resize direction, scale and mode, noise
+type and gray-ness, second blur, final order and final resize mode.
+
+Intermediate sizes are continuous per sample, so the middle of the model (from the first resize to
+the final resize) runs sample by sample, each at its own size (exactly what it would be alone);
+everything at a common size (sharpening, first blur, sinc filter, final JPEG) runs batched.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from ..core.checks import check_prob, check_probs, check_range
+from ..core.params import select_params
+from ..core.random import SampleRandom, derive_seeds
+from ..core.registry import register
+from ..core.transform import Params
+from .blur_kernels import KINDS, build_blur_kernels, sample_blur_params
+from .filtering import filter_per_sample
+from .jpeg import jpeg_compress
+from .model_base import DegradationModel
+from .noise import add_gaussian_noise, add_poisson_noise
+from .resize import MODES, resize, scaled_size
+from .sinc_kernel import sinc_kernels
+from .usm import usm_sharpen
+
+KERNEL_PAD = 21  # Real-ESRGAN pads every kernel to 21x21
+
+
+def _odd_range(name: str, value: tuple[int, int]) -> tuple[int, int]:
+    lo, hi = check_range(name, value, low=1, high=KERNEL_PAD, integer=True)
+    if lo % 2 == 0 or hi % 2 == 0:
+        from ..core.errors import ConfigError
+        raise ConfigError(name, f"kernel sizes must be odd, got {list(value)}")
+    return int(lo), int(hi)
+
+
+def sample_resize_factor(rng: SampleRandom, probs: tuple[float, float, float], rng_range: tuple[float, float]) -> Tensor:
+    """(B,) factors: up U(1, max) / down U(min, 1) / keep 1 with ``probs`` (Real-ESRGAN ``updown_type``)."""
+    kind = rng.categorical(list(probs))
+    up = rng.uniform(low=1.0, high=rng_range[1])
+    down = rng.uniform(low=rng_range[0], high=1.0)
+    return torch.where(kind == 0, up, torch.where(kind == 1, down, torch.ones_like(up)))
+
+
+def sample_noise(rng: SampleRandom, seeds: Tensor, salt: int, gaussian_prob: float, sigma_range: tuple[float, float],
+                 poisson_range: tuple[float, float], gray_prob: float) -> Params:
+    """Per-sample noise choice: gaussian (else Poisson), its level, gray or colour, and a field seed."""
+    return {"gaussian": rng.bernoulli(gaussian_prob),
+            "sigma": rng.uniform(low=sigma_range[0], high=sigma_range[1]),
+            "poisson_scale": rng.uniform(low=poisson_range[0], high=poisson_range[1]),
+            "gray": rng.bernoulli(gray_prob),
+            "noise_seed": derive_seeds(seeds, salt)}
+
+
+def apply_noise(x: Tensor, p: Params, gaussian: bool) -> Tensor:
+    """Gaussian or Poisson noise for a group of samples that share the choice ``gaussian``."""
+    if gaussian:
+        return add_gaussian_noise(x, p["sigma"], p["gray"], p["noise_seed"])
+    return add_poisson_noise(x, p["poisson_scale"], p["gray"], p["noise_seed"])
+
+
+def crop_kernel(kernel: Tensor, size: int) -> Tensor:
+    """The centred (.., size, size) part of zero-padded kernels."""
+    off = (kernel.shape[-1] - size) // 2
+    return kernel[..., off:off + size, off:off + size]
+
+
+@register("realesrgan")
+class RealESRGAN(DegradationModel):
+    """Real-ESRGAN second-order degradation with every random choice drawn per sample."""
+
+    def __init__(self, scale: int = 4, resize_back: bool = False, sharpen_input: bool = True,
+                 kernel_range: tuple[int, int] = (7, 21),
+                 kernel_prob: tuple[float, ...] = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03),
+                 sinc_prob: float = 0.1, blur_sigma: tuple[float, float] = (0.2, 3.0),
+                 betag_range: tuple[float, float] = (0.5, 4.0), betap_range: tuple[float, float] = (1.0, 2.0),
+                 resize_prob: tuple[float, ...] = (0.2, 0.7, 0.1), resize_range: tuple[float, float] = (0.15, 1.5),
+                 gaussian_noise_prob: float = 0.5, noise_range: tuple[float, float] = (1.0, 30.0),
+                 poisson_scale_range: tuple[float, float] = (0.05, 3.0), gray_noise_prob: float = 0.4,
+                 jpeg_range: tuple[float, float] = (30.0, 95.0),
+                 second_blur_prob: float = 0.8,
+                 kernel_prob2: tuple[float, ...] = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03),
+                 sinc_prob2: float = 0.1, blur_sigma2: tuple[float, float] = (0.2, 1.5),
+                 betag_range2: tuple[float, float] = (0.5, 4.0), betap_range2: tuple[float, float] = (1.0, 2.0),
+                 resize_prob2: tuple[float, ...] = (0.3, 0.4, 0.3), resize_range2: tuple[float, float] = (0.3, 1.2),
+                 gaussian_noise_prob2: float = 0.5, noise_range2: tuple[float, float] = (1.0, 25.0),
+                 poisson_scale_range2: tuple[float, float] = (0.05, 2.5), gray_noise_prob2: float = 0.4,
+                 jpeg_range2: tuple[float, float] = (30.0, 95.0), final_sinc_prob: float = 0.8) -> None:
+        self._set_scale(scale, resize_back)
+        self.sharpen_input = sharpen_input
+        self.kernel_range = _odd_range("kernel_range", kernel_range)
+        self.blur1 = dict(kind_probs=check_probs("kernel_prob", kernel_prob, len(KINDS)),
+                          sinc_prob=check_prob("sinc_prob", sinc_prob),
+                          sigma_range=check_range("blur_sigma", blur_sigma, low=1e-3),
+                          betag_range=check_range("betag_range", betag_range, low=1e-3),
+                          betap_range=check_range("betap_range", betap_range, low=1e-3),
+                          size_range=self.kernel_range)
+        self.blur2 = dict(kind_probs=check_probs("kernel_prob2", kernel_prob2, len(KINDS)),
+                          sinc_prob=check_prob("sinc_prob2", sinc_prob2),
+                          sigma_range=check_range("blur_sigma2", blur_sigma2, low=1e-3),
+                          betag_range=check_range("betag_range2", betag_range2, low=1e-3),
+                          betap_range=check_range("betap_range2", betap_range2, low=1e-3),
+                          size_range=self.kernel_range)
+        self.resize1 = (check_probs("resize_prob", resize_prob, 3), check_range("resize_range", resize_range, low=0.01, high=16))
+        self.resize2 = (check_probs("resize_prob2", resize_prob2, 3), check_range("resize_range2", resize_range2, low=0.01, high=16))
+        self.noise1 = (check_prob("gaussian_noise_prob", gaussian_noise_prob), check_range("noise_range", noise_range, low=0),
+                       check_range("poisson_scale_range", poisson_scale_range, low=0), check_prob("gray_noise_prob", gray_noise_prob))
+        self.noise2 = (check_prob("gaussian_noise_prob2", gaussian_noise_prob2), check_range("noise_range2", noise_range2, low=0),
+                       check_range("poisson_scale_range2", poisson_scale_range2, low=0), check_prob("gray_noise_prob2", gray_noise_prob2))
+        self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
+        self.jpeg_range2 = check_range("jpeg_range2", jpeg_range2, low=1, high=100)
+        self.second_blur_prob = check_prob("second_blur_prob", second_blur_prob)
+        self.final_sinc_prob = check_prob("final_sinc_prob", final_sinc_prob)
+
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
+        self.lq_size(batch)
+        rng = self.random(seeds, batch)
+        k_lo, k_hi = self.kernel_range
+        sizes = torch.arange(k_lo, k_hi + 1, 2, device=rng.device)
+        return {
+            "blur1": sample_blur_params(rng.fork(1), **self.blur1),
+            "scale1": sample_resize_factor(rng.fork(2), *self.resize1),
+            "mode1": rng.randint(0, 2),
+            "noise1": sample_noise(rng.fork(3), seeds, 1, *self.noise1),
+            "jpeg1": rng.uniform(low=self.jpeg_range[0], high=self.jpeg_range[1]),
+            "blur2_on": rng.bernoulli(self.second_blur_prob),
+            "blur2": sample_blur_params(rng.fork(4), **self.blur2),
+            "scale2": sample_resize_factor(rng.fork(5), *self.resize2),
+            "mode2": rng.randint(0, 2),
+            "noise2": sample_noise(rng.fork(6), seeds, 2, *self.noise2),
+            "jpeg_first": rng.bernoulli(0.5),
+            "mode3": rng.randint(0, 2),
+            "sinc_on": rng.bernoulli(self.final_sinc_prob),
+            "sinc_omega": rng.uniform(low=math.pi / 3, high=math.pi),
+            "sinc_size": sizes[rng.randint(0, len(sizes) - 1)],
+            "jpeg2": rng.uniform(low=self.jpeg_range2[0], high=self.jpeg_range2[1]),
+        }
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        out_h, out_w = self.lq_size(batch)
+        h, w = batch.shape[-2:]
+        x = usm_sharpen(batch) if self.sharpen_input else batch
+        # ----- first order, batched at the input size
+        k1 = build_blur_kernels(params["blur1"], KERNEL_PAD)
+        x = filter_per_sample(x, crop_kernel(k1, int(params["blur1"]["size"].max())))
+        k2 = build_blur_kernels(params["blur2"], KERNEL_PAD)
+        # ----- the variable-size middle, per sample (one host read of the scalars it needs)
+        host = {k: params[k].tolist() for k in ("scale1", "mode1", "blur2_on", "scale2", "mode2", "jpeg_first", "mode3")}
+        host["gauss1"] = params["noise1"]["gaussian"].tolist()
+        host["gauss2"] = params["noise2"]["gaussian"].tolist()
+        host["k2"] = params["blur2"]["size"].tolist()
+        outs = []
+        for i in range(batch.shape[0]):
+            p = select_params(params, [i])
+            xi = resize(x[i:i + 1], scaled_size(h, w, host["scale1"][i]), MODES[host["mode1"][i]])
+            xi = apply_noise(xi, p["noise1"], host["gauss1"][i])
+            xi = jpeg_compress(xi, p["jpeg1"])
+            if host["blur2_on"][i]:
+                xi = filter_per_sample(xi, crop_kernel(k2[i:i + 1], host["k2"][i]))
+            s2 = host["scale2"][i]
+            xi = resize(xi, (max(1, int(h / self.lq_scale * s2)), max(1, int(w / self.lq_scale * s2))), MODES[host["mode2"][i]])
+            xi = apply_noise(xi, p["noise2"], host["gauss2"][i])
+            if host["jpeg_first"][i]:
+                xi = jpeg_compress(xi, p["jpeg2"])
+            outs.append(resize(xi, (out_h, out_w), MODES[host["mode3"][i]]))
+        x = torch.cat(outs)
+        # ----- final sinc (identity kernel where off) and, for the other order, the final JPEG
+        sinc = sinc_kernels(params["sinc_omega"], params["sinc_size"], KERNEL_PAD)
+        pulse = torch.zeros_like(sinc)
+        pulse[:, KERNEL_PAD // 2, KERNEL_PAD // 2] = 1.0
+        x = filter_per_sample(x, torch.where(params["sinc_on"].to(x.device)[:, None, None], sinc, pulse))
+        late = ~params["jpeg_first"].to(x.device)
+        x = torch.where(late[:, None, None, None], jpeg_compress(x, params["jpeg2"]), x)
+        return self.finish(x, batch)

@@ -1,0 +1,43 @@
+"""Resizing with a per-sample interpolation mode.
+
+Modes follow Real-ESRGAN's random choice (area, bilinear, bicubic) plus nearest for BSRGAN's
+shifted-kernel downsampler. Down-scaling with bilinear/bicubic uses torch's anti-aliased filters
+(PIL-style, as the issue asks; Real-ESRGAN itself resizes without anti-aliasing); up-scaling is plain
+``F.interpolate`` (align_corners=False). Samples that share an output size are resized together, one
+``F.interpolate`` call per mode present in the batch (a loop over at most 4 groups, not over samples).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+MODES = ("area", "bilinear", "bicubic", "nearest")
+
+
+def resize(x: Tensor, size: tuple[int, int], mode: str) -> Tensor:
+    """Resize (B,C,H,W) ``x`` to ``size`` = (h, w) with one ``mode``; anti-aliased when shrinking."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    if mode == "area" or mode == "nearest":
+        return F.interpolate(x, size=size, mode=mode)
+    down = size[0] < x.shape[-2] or size[1] < x.shape[-1]
+    return F.interpolate(x, size=size, mode=mode, align_corners=False, antialias=down)
+
+
+def resize_per_sample(x: Tensor, size: tuple[int, int], mode: Tensor) -> Tensor:
+    """Resize every sample to ``size`` with its own mode index into ``MODES`` ((B,) int tensor)."""
+    modes = mode.tolist()  # one small host read: output shapes and kernels depend on it
+    present = sorted(set(modes))
+    if len(present) == 1:
+        return resize(x, size, MODES[present[0]])
+    out = x.new_empty(x.shape[0], x.shape[1], *size)
+    for m in present:
+        idx = torch.tensor([i for i, v in enumerate(modes) if v == m], device=x.device)
+        out[idx] = resize(x[idx], size, MODES[m])
+    return out
+
+
+def scaled_size(h: int, w: int, factor: float) -> tuple[int, int]:
+    """(h, w) times ``factor``, floored as ``F.interpolate(scale_factor=...)`` does, at least 1 pixel."""
+    return max(1, int(h * factor)), max(1, int(w * factor))
