@@ -1,0 +1,192 @@
+"""PairCache: exact hits, variants per epoch, corruption recovery, config keying, LRU, disk full."""
+from __future__ import annotations
+
+import errno
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+import degrade_stream as ds
+from core_helpers import CHAIN
+from degrade_stream.stream import entry
+from degrade_stream.stream.seeds import sample_seeds, variant_index
+from stream_helpers import HQCrops, collect, loader
+
+
+@pytest.fixture(scope="module")
+def chain() -> ds.Chain:
+    return ds.load_chain(CHAIN)
+
+
+@pytest.fixture(scope="module")
+def hq(hq_batch) -> torch.Tensor:
+    return hq_batch[:, :, :32, :32].contiguous()  # small: the test chain's RNG is the slow part
+
+
+@pytest.fixture(scope="module")
+def crops() -> HQCrops:
+    return HQCrops()
+
+
+def _entries(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.lq"))
+
+
+def _q8(x: torch.Tensor) -> torch.Tensor:
+    return (x.clamp(0, 1) * 255).round() / 255
+
+
+def test_miss_then_hit_gives_identical_lq_and_matches_the_chain(tmp_path, chain, hq):
+    cache = ds.PairCache(tmp_path, variants=3)
+    keys = [f"k{i}" for i in range(8)]
+    lq, info = cache.synthesize(chain, hq, keys, seed=4, epoch=1)
+    assert not info.hit.any() and info.miss_index.tolist() == list(range(8))
+    variants = variant_index(4, 1, keys, 3)
+    assert torch.equal(info.variants, variants)
+    expected = chain(hq, seed=sample_seeds(4, None, keys, variant=variants)).lq
+    assert torch.equal(lq, _q8(expected))
+    assert len(_entries(tmp_path)) == 8
+    again, info2 = cache.synthesize(chain, hq, keys, seed=4, epoch=1)
+    assert info2.hit.all() and info2.params is None and torch.equal(again, lq)
+    # a mixed batch: hits and misses come back in order
+    mixed, info3 = cache.synthesize(chain, hq[[0, 1]], ["k0", "new"], seed=4, epoch=1)
+    assert info3.hit.tolist() == [True, False] and torch.equal(mixed[0], lq[0])
+    assert cache.stats() == {"hits": 9, "misses": 9, "recomputed": 0, "writes": 9, "evictions": 0,
+                             "write_failures": 0, "writing": 1}
+
+
+def test_each_key_gets_k_distinct_variants_synthesised_once_over_training(tmp_path, chain, crops):
+    cache = ds.PairCache(tmp_path, variants=2)
+    stream = ds.PairStream(loader(crops), chain, device="cpu", seed=0, cache=cache)
+    pairs = collect(stream, epochs=range(4))
+    n = len(crops)
+    assert cache.stats()["misses"] == 2 * n and cache.stats()["hits"] == 2 * n
+    for item in crops:
+        k = item["key"]
+        assert not torch.equal(pairs[(0, k)], pairs[(1, k)])
+        assert {pairs[(2, k)].sum().item(), pairs[(3, k)].sum().item()} == \
+            {pairs[(0, k)].sum().item(), pairs[(1, k)].sum().item()}
+    # replay from the yielded seeds
+    stream.set_epoch(3)
+    batch = next(iter(stream))
+    assert batch["params"] is None and batch["cache"].hit.all()
+    assert torch.equal(_q8(chain(batch["gt"], seed=batch["seeds"]).lq), batch["lq"])
+    stream.close()
+
+
+def test_corrupt_or_truncated_entries_are_recomputed_and_counted(tmp_path, chain, hq):
+    cache = ds.PairCache(tmp_path)
+    keys = [f"k{i}" for i in range(4)]
+    lq, _ = cache.synthesize(chain, hq[:4], keys, seed=0, epoch=0)
+    files = _entries(tmp_path)
+    files[0].write_bytes(files[0].read_bytes()[:100])          # truncated
+    blob = bytearray(files[1].read_bytes())
+    blob[-5] ^= 0xFF                                           # one flipped pixel bit
+    files[1].write_bytes(bytes(blob))
+    files[2].write_bytes(b"")                                  # empty
+    fresh = ds.PairCache(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # corruption is logged and counted, not warned
+        again, info = fresh.synthesize(chain, hq[:4], keys, seed=0, epoch=0)
+    assert torch.equal(again, lq)
+    assert fresh.stats()["recomputed"] == 3 and fresh.stats()["hits"] == 1
+    assert len(info.miss_index) == 3 and info.hit.sum() == 1
+    _, info = fresh.synthesize(chain, hq[:4], keys, seed=0, epoch=0)  # rewritten entries are valid
+    assert info.hit.all()
+
+
+def test_changed_chain_config_seed_or_hq_size_never_serves_stale_pairs(tmp_path, chain, hq):
+    cache = ds.PairCache(tmp_path)
+    keys = ["a", "b"]
+    cache.synthesize(chain, hq[:2], keys, seed=0, epoch=0)
+    other = ds.load_chain({"stages": [{"type": "test_noise", "sigma_range": [0.3, 0.4]}]})
+    _, info = cache.synthesize(other, hq[:2], keys, seed=0, epoch=0)
+    assert not info.hit.any()
+    _, info = cache.synthesize(chain, hq[:2], keys, seed=1, epoch=0)
+    assert not info.hit.any()
+    _, info = cache.synthesize(chain, hq[:2, :, :16, :16], keys, seed=0, epoch=0)
+    assert not info.hit.any()
+    _, info = cache.synthesize(chain, hq[:2], keys, seed=0, epoch=0)
+    assert info.hit.all()
+
+
+def test_keyless_batches_are_keyed_by_hq_content(tmp_path, chain, hq):
+    cache = ds.PairCache(tmp_path)
+    lq, info = cache.synthesize(chain, hq[:4], None, seed=0, epoch=0)
+    assert all(k.startswith("content:") for k in info.keys)
+    flipped, info2 = cache.synthesize(chain, hq[:4].flip(0), None, seed=0, epoch=0)
+    assert info2.hit.all() and torch.equal(flipped, lq.flip(0))
+    # through PairStream: a keyless shuffled loader hits the same entries in the next epoch
+    stream = ds.PairStream(DataLoader(hq, batch_size=3, shuffle=True), chain, device="cpu", cache=cache)
+    list(stream)
+    assert cache.stats()["misses"] == 4 + 4  # 4 new images, the first 4 were cached above
+    before = cache.stats()["hits"]
+    list(stream)
+    assert cache.stats()["hits"] - before == 8
+
+
+def test_max_bytes_evicts_least_recently_used_entries(tmp_path, chain, hq):
+    size = len(entry.encode_entry("x" * 80, torch.zeros(3, 16, 16, dtype=torch.uint8).numpy()))
+    cache = ds.PairCache(tmp_path, max_bytes=int(3.5 * size))
+    for i in range(3):
+        cache.synthesize(chain, hq[i:i + 1], [f"k{i}"], seed=0, epoch=0)
+    paths = {f"k{i}": cache.synthesize(chain, hq[i:i + 1], [f"k{i}"], seed=0, epoch=0)[1] for i in range(3)}
+    assert all(info.hit.all() for info in paths.values()) and len(_entries(tmp_path)) == 3
+    by_age = sorted(_entries(tmp_path), key=lambda p: p.stat().st_mtime_ns)
+    for n, path in enumerate(by_age):  # spread the times so the order is unambiguous
+        os.utime(path, (1000 + n, 1000 + n))
+    cache.synthesize(chain, hq[0:1], ["k0"], seed=0, epoch=0)  # a hit makes its entry the newest
+    k0 = max(_entries(tmp_path), key=lambda p: p.stat().st_mtime_ns)
+    lru = by_age[0] if by_age[0] != k0 else by_age[1]
+    cache.synthesize(chain, hq[5:6], ["k5"], seed=0, epoch=0)
+    left = _entries(tmp_path)
+    assert k0 in left and lru not in left and len(left) == 3 and cache.stats()["evictions"] == 1
+    assert sum(p.stat().st_size for p in left) <= 3.5 * size
+
+
+def test_unwritable_cache_directory_fails_at_construction(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ValueError, match=r"cache directory .*file/sub.* not writable"):
+        ds.PairCache(blocker / "sub")
+    with pytest.raises(ValueError, match="variants"):
+        ds.PairCache(tmp_path, variants=0)
+    with pytest.raises(ValueError, match="max_bytes"):
+        ds.PairCache(tmp_path, max_bytes=-5)
+
+
+def test_full_disk_stops_caching_with_one_warning_and_the_stream_goes_on(tmp_path, chain, crops, monkeypatch):
+    cache = ds.PairCache(tmp_path / "c")
+    real_open = open
+
+    class HalfWriter:
+        """A file whose write stores half the bytes, then fails like a full disk."""
+
+        def __init__(self, path, mode):
+            self.f = real_open(path, mode)
+
+        def write(self, data):
+            self.f.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(entry, "open", HalfWriter, raising=False)
+    stream = ds.PairStream(loader(crops), chain, device="cpu", cache=cache)
+    with pytest.warns(RuntimeWarning, match="disk full") as record:
+        pairs = collect(stream, epochs=(0,))
+    assert len([w for w in record if "disk full" in str(w.message)]) == 1
+    assert len(pairs) == len(crops)
+    assert not [p for p in (tmp_path / "c").rglob("*") if p.is_file()]  # no partial or temp file
+    assert cache.stats()["writing"] == 0 and cache.stats()["write_failures"] == 1
+    monkeypatch.undo()
+    plain = collect(ds.PairStream(loader(crops), chain, device="cpu", cache=ds.PairCache(tmp_path / "d")))
+    assert all(torch.equal(pairs[k], plain[k]) for k in pairs)
