@@ -1,0 +1,99 @@
+"""``DegradeStreamDataPreprocessor``: mmagic's ``DataPreprocessor`` that makes the LQ ``inputs`` from
+the GT batch on the model's device (registered in mmagic's ``MODELS``).
+
+mmagic runs its Real-ESRGAN degradations per sample with cv2 in CPU workers; here the pipeline only
+loads and crops GT (``PackInputs`` packs it as ``gt_img``), and the chain runs batched wherever the
+model is, before mmagic's usual channel-order conversion and normalisation (which then treat LQ and
+GT alike). Everything else (validation on paired data, ``destruct``) is the parent's.
+
+Seeding: sample i's seed comes from (``seed``, its key, how many times this preprocessor has seen
+that key), so every pass over the data gets fresh LQ, and a sample's LQ does not depend on the
+batch it lands in, the worker count or the rank. The key is the ``key`` metainfo (add
+``meta_keys=['key']`` to ``PackInputs``), else ``gt_path``, else a hash of the GT pixels. The pass
+count lives in this process: a resumed run starts counting again.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ...stream.seeds import content_keys, sample_seeds
+from ..chain_option import chain_from_option, check_scale
+from .images import is_bgr
+from .imports import import_mmagic
+
+import_mmagic()
+
+from mmagic.models import DataPreprocessor  # noqa: E402
+from mmagic.registry import MODELS  # noqa: E402
+
+
+@MODELS.register_module()
+class DegradeStreamDataPreprocessor(DataPreprocessor):
+    """DataPreprocessor + batched LQ synthesis from ``gt_img``.
+
+    Args:
+        config: a shipped chain name, a chain YAML path, or a chain dict.
+        seed: the run seed. scale: if given, must equal the chain's scale.
+        synthesize: 'train' (default: make LQ in training batches; evaluation batches keep their
+            own ``inputs``) or 'always'.
+        **kwargs: DataPreprocessor's arguments (mean, std, output_channel_order, ...).
+    """
+
+    def __init__(self, config: Any, seed: int = 0, scale: int | None = None, synthesize: str = "train",
+                 **kwargs: Any) -> None:
+        chain = chain_from_option(config, "data_preprocessor.config")
+        check_scale(chain, scale, "data_preprocessor.scale")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"data_preprocessor.seed: expected an int >= 0, got {seed!r}")
+        if synthesize not in ("train", "always"):
+            raise ValueError(f"data_preprocessor.synthesize: expected 'train' or 'always', got {synthesize!r}")
+        super().__init__(**kwargs)
+        self.chain, self.seed, self.synthesize = chain, seed, synthesize
+        self._chain_device: torch.device | None = None
+        self._passes: dict[str, int] = {}
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        if training or self.synthesize == "always":
+            data = self.synthesize_inputs(self.cast_data(data))
+        return super().forward(data, training)
+
+    def synthesize_inputs(self, data: dict) -> dict:
+        """Replace ``data['inputs']`` by the chain's LQ of the GT in ``data['data_samples']``."""
+        samples = data.get("data_samples")
+        if not samples or not all(hasattr(s, "gt_img") for s in samples):
+            raise KeyError("DegradeStreamDataPreprocessor needs the GT in every data sample (gt_img): load it "
+                           "with LoadImageFromFile(key='gt') and pack it with PackInputs")
+        gts = [s.gt_img for s in samples]
+        sizes = {tuple(g.shape) for g in gts}
+        if len(sizes) != 1:
+            raise ValueError(f"DegradeStreamDataPreprocessor: GT images of one batch must share a size "
+                             f"(crop them in the pipeline), got {sorted(sizes)}")
+        order = self._parse_batch_channel_order("gt_img", gts, samples)
+        if order.lower() not in ("rgb", "bgr"):
+            raise ValueError(f"DegradeStreamDataPreprocessor: GT must be colour (RGB/BGR), got channel order {order!r}")
+        bgr = is_bgr(order)
+        hq = torch.stack(gts).to(torch.float32) / 255.0
+        hq = hq.flip(1) if bgr else hq
+        if self._chain_device != hq.device:
+            self.chain.to(hq.device)
+            self._chain_device = hq.device
+        # GT comes from image files, so in [0, 1]: no boundary check, whose min/max would sync the device
+        lq = self.chain(hq.clamp(0.0, 1.0), seed=self._seeds(samples, hq), check=False).lq
+        data["inputs"] = (lq.flip(1) if bgr else lq) * 255.0
+        for sample in samples:
+            sample.set_metainfo({"img_channel_order": order})
+        return data
+
+    def _seeds(self, samples: list, hq: Tensor) -> Tensor:
+        keys = [s.metainfo.get("key", s.metainfo.get("gt_path")) for s in samples]
+        if any(k is None for k in keys):
+            keys = content_keys(hq)
+        seeds = []
+        for key in map(str, keys):
+            visit = self._passes.get(key, 0)
+            self._passes[key] = visit + 1
+            seeds.append(sample_seeds(self.seed, visit, [key]))
+        return torch.cat(seeds)
