@@ -1,0 +1,45 @@
+"""``degrade-stream train-ddpm``: train a DDPM on a folder of real LQ images (or resume a run)."""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+NAME = "train-ddpm"
+HELP = "train a DDPM on every image under a folder of real low-quality images (runs under torchrun too)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="NAME|YAML",
+                        help="training recipe: a shipped name (ddpm_paper, ddpm_release, ddpm_tiny) or a YAML file; "
+                             "optional with --resume (the checkpoint's config is used)")
+    parser.add_argument("--lq", required=True, metavar="DIR", help="folder of real LQ images (searched recursively)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder for checkpoints")
+    parser.add_argument("--steps", type=int, metavar="N", help="total number of training steps (overrides the recipe)")
+    parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
+    parser.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.config import resolve_config
+    from ..core.errors import ConfigError
+    from ..diffusion.train import train
+    from ..diffusion.train_config import TrainConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    config = None
+    if args.config:
+        data = resolve_config(args.config, "ddpm")
+        try:
+            config = TrainConfig.from_dict(data)
+        except ConfigError as err:
+            raise ValueError(f"{args.config}: {err}") from None
+    elif not args.resume:
+        raise ValueError("--config is required (a shipped recipe name or a YAML file) unless --resume is given")
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {args.steps}")
+    last = train(config, args.lq, args.out, resume=args.resume, steps=args.steps, device=args.device,
+                 progress=not args.no_progress)
+    print(f"checkpoint: {Path(last)}")
+    return 0

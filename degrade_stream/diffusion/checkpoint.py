@@ -1,0 +1,165 @@
+"""The project's checkpoint folders: written atomically, read without unpickling arbitrary objects.
+
+A training run's ``--out`` folder holds ``step_NNNNNNNN/`` checkpoint folders and a ``latest`` file
+naming the newest. Each checkpoint folder holds:
+
+- ``model.safetensors``: the trained weights; ``ema.safetensors``: their exponential moving average
+- ``state.pt``: step, optimizer, learning-rate schedule and RNG states (plain tensors and numbers,
+  read with ``torch.load(weights_only=True)``)
+- ``config.yaml``: the resolved training config, including the full UNet architecture and schedule
+
+A checkpoint is first written into a hidden temporary folder and renamed into place, and ``latest``
+is replaced atomically afterwards, so an interrupted write never leaves a folder that loads.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+from .schedule import ScheduleConfig
+from .unet import UNetConfig
+
+MODEL_FILE = "model.safetensors"
+EMA_FILE = "ema.safetensors"
+STATE_FILE = "state.pt"
+CONFIG_FILE = "config.yaml"
+LATEST_FILE = "latest"
+
+
+def _plain_state(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Detached contiguous CPU copies (safetensors refuses shared or strided storage)."""
+    return {k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()}
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_checkpoint(out_dir: str | os.PathLike, step: int, model: dict[str, Tensor], ema: dict[str, Tensor] | None,
+                     train_state: dict[str, Any] | None, config: dict[str, Any], keep: int = 0) -> Path:
+    """Write checkpoint ``step`` into ``out_dir`` atomically, point ``latest`` at it, prune to ``keep`` (0: all)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"step_{step:08d}"
+    final = out / name
+    tmp = out / f".{name}.{os.getpid()}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        save_file(_plain_state(model), str(tmp / MODEL_FILE))
+        if ema is not None:
+            save_file(_plain_state(ema), str(tmp / EMA_FILE))
+        if train_state is not None:
+            torch.save(train_state, tmp / STATE_FILE)
+        (tmp / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        if final.exists():  # re-writing the same step (e.g. the final checkpoint of a resumed run)
+            old = out / f".{name}.{os.getpid()}.old"
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    _write_text_atomic(out / LATEST_FILE, name + "\n")
+    if keep > 0:
+        for stale in list_checkpoints(out)[:-keep]:
+            shutil.rmtree(stale)
+    return final
+
+
+def list_checkpoints(out_dir: str | os.PathLike) -> list[Path]:
+    """Complete checkpoint folders of a run, oldest first."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        return []
+    return sorted(p for p in out.glob("step_*") if p.is_dir() and (p / CONFIG_FILE).is_file())
+
+
+def resolve_checkpoint(path: str | os.PathLike) -> Path:
+    """The checkpoint folder for a run folder (via ``latest``) or a checkpoint folder itself."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    if path.is_file():
+        raise ValueError(f"{path}: expected a checkpoint folder (with {CONFIG_FILE}) or a training --out folder")
+    if (path / LATEST_FILE).is_file():
+        name = (path / LATEST_FILE).read_text(encoding="utf-8").strip()
+        folder = path / name
+        if not (folder / CONFIG_FILE).is_file():
+            raise FileNotFoundError(f"{path / LATEST_FILE} names {name!r}, which is not a complete checkpoint folder")
+        return folder
+    if (path / CONFIG_FILE).is_file():
+        return path
+    raise FileNotFoundError(f"{path}: not a checkpoint: no {LATEST_FILE} or {CONFIG_FILE} file")
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    """The config.yaml of a checkpoint folder (yaml.safe_load)."""
+    path = folder / CONFIG_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: missing") from None
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: invalid YAML: {err}") from None
+    if not isinstance(data, dict) or "model" not in data:
+        raise ValueError(f"{path}: expected a mapping with a 'model' section (the UNet architecture)")
+    return data
+
+
+def read_weights(path: Path) -> dict[str, Tensor]:
+    """A safetensors file as a state dict; a missing file is an error naming it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing weights file")
+    return load_file(str(path))
+
+
+def read_model(folder: Path, ema: bool = True) -> tuple[UNetConfig, ScheduleConfig, dict[str, Tensor]]:
+    """(architecture, schedule, weights) of a checkpoint folder; EMA weights unless ``ema`` is False."""
+    config = read_config(folder)
+    arch = UNetConfig.from_dict(config["model"], f"{folder / CONFIG_FILE}: model")
+    schedule = ScheduleConfig.from_dict(config.get("schedule", {}), f"{folder / CONFIG_FILE}: schedule")
+    return arch, schedule, read_weights(folder / (EMA_FILE if ema else MODEL_FILE))
+
+
+def read_train_state(folder: Path) -> dict[str, Any]:
+    """The optimizer/step/RNG state of a checkpoint (torch.load with weights_only=True)."""
+    path = folder / STATE_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing; this checkpoint cannot be resumed")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_state_checked(module: torch.nn.Module, state: dict[str, Tensor], source: str) -> None:
+    """``load_state_dict`` with an error that names the file and the mismatching keys or shapes."""
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+              for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} weights (e.g. {', '.join(missing[:3])})")
+        if unexpected:
+            parts.append(f"unexpected {len(unexpected)} weights (e.g. {', '.join(unexpected[:3])})")
+        if shapes:
+            parts.append(f"wrong shapes ({'; '.join(shapes[:3])})")
+        raise ValueError(f"{source}: the weights do not match the architecture in the config: " + "; ".join(parts))
+    module.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})

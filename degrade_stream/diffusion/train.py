@@ -1,0 +1,214 @@
+"""The DDPM training loop: epsilon prediction on random crops of real LQ images (Ho et al. 2020, alg. 1).
+
+Single process or DDP under torchrun (each rank draws its own shard of crops; rank 0 alone writes
+checkpoints and the progress bar). bf16 autocast and channels_last on CUDA. Randomness: crops come
+from (seed, sample number) (see train_data.py); t and the noise of step s on rank r come from a
+torch.Generator seeded with (seed, s, r). So ``--resume`` continues exactly where a run stopped.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from ..core.random import derive_seeds
+from .checkpoint import (list_checkpoints, load_state_checked, read_config, read_train_state, read_weights,
+                         resolve_checkpoint, write_checkpoint, EMA_FILE, MODEL_FILE)
+from .ema import EMA
+from .schedule import make_schedule
+from .train_config import TrainConfig
+from .train_data import RandomCrops, StepSampler, scan_images
+from .unet import UNet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Distributed:
+    """This process's place in a torchrun job (world 1 when not launched by torchrun)."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world: int = 1
+
+    @classmethod
+    def from_env(cls) -> "Distributed":
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        return cls(int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0")), world)
+
+    @property
+    def writer(self) -> bool:
+        return self.rank == 0
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return cls(model.parameters(), lr=config.lr, betas=config.adam_betas, weight_decay=config.weight_decay)
+
+
+def lr_factor(step: int, config: TrainConfig) -> float:
+    """Linear warm-up, then constant or cosine decay to 0 at ``config.steps`` (the release's schedule)."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    if config.lr_schedule == "constant":
+        return 1.0
+    span = max(config.steps - config.warmup_steps, 1)
+    progress = min((step - config.warmup_steps) / span, 1.0)
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def step_noise(config: TrainConfig, step: int, rank: int, batch: int, shape: tuple[int, ...],
+               device: torch.device) -> tuple[Tensor, Tensor]:
+    """(t, eps) for one training step: t uniform in [1, t_max], standard normal eps."""
+    key = int(derive_seeds(torch.tensor([config.seed], dtype=torch.int64), 0x7EA1, step, rank)[0])
+    g = torch.Generator(device=device).manual_seed(key)
+    t = torch.randint(1, config.t_max + 1, (batch,), generator=g, device=device)
+    noise = torch.randn((batch, *shape), generator=g, device=device)
+    return t, noise
+
+
+def diffusion_loss(model: torch.nn.Module, schedule, x0: Tensor, t: Tensor, noise: Tensor, kind: str) -> Tensor:
+    """L1 (the paper) or MSE (the release, Ho et al. 2020 eq. 14) between eps and the prediction."""
+    x_t = schedule.q_sample(x0, t, noise)
+    pred = model(x_t, t - 1).float()
+    return F.l1_loss(pred, noise) if kind == "l1" else F.mse_loss(pred, noise)
+
+
+def _check_resume_config(stored: dict[str, Any], wanted: dict[str, Any], source: Path) -> None:
+    differ = [k for k in wanted if k not in ("steps", "description") and stored.get(k) != wanted[k]]
+    if differ:
+        raise ValueError(f"{source}: --config differs from the checkpoint's config in {', '.join(differ)}; "
+                         "resume without --config to continue with the stored one")
+
+
+def train(config: TrainConfig | None, lq_dir: str | os.PathLike, out_dir: str | os.PathLike, resume: bool = False,
+          steps: int | None = None, device: str | torch.device | None = None, progress: bool = True,
+          on_step: Callable[[int, float], None] | None = None) -> Path:
+    """Train (or resume) and return the last checkpoint folder. ``config`` may be None when resuming."""
+    dist_info = Distributed.from_env()
+    if dist_info.world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if device is None:
+        device = torch.device(f"cuda:{dist_info.local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    out = Path(out_dir)
+
+    start, state, ckpt = 0, None, None
+    existing = list_checkpoints(out)
+    if resume:
+        if not existing:
+            raise FileNotFoundError(f"--resume: no checkpoint in {out} to resume from")
+        ckpt = resolve_checkpoint(out)
+        stored = read_config(ckpt)
+        if config is not None:
+            _check_resume_config(stored, config.to_dict(), ckpt)
+        config = TrainConfig.from_dict(stored)
+        state = read_train_state(ckpt)
+        start = int(state["step"])
+    elif existing:
+        raise FileExistsError(f"{out} already holds checkpoints; pass --resume to continue, or choose a new --out")
+    if config is None:
+        raise ValueError("a training config is required unless resuming")
+    if steps is not None:
+        config = config.with_steps(steps)
+    if start >= config.steps:
+        raise ValueError(f"the checkpoint is already at step {start}; pass --steps larger than that to train further")
+
+    scan = scan_images(lq_dir, config.crop, config.small_images)
+    if dist_info.writer:
+        for path, reason in scan.skipped:
+            log.warning("skipped %s: %s", path, reason)
+        log.info("training on %d images under %s (%d skipped)", len(scan.usable), lq_dir, len(scan.skipped))
+
+    torch.manual_seed(config.seed)  # initial weights only; training randomness uses its own generators
+    model = UNet(config.model).to(device)
+    ema = EMA(model, config.ema_decay, config.ema_warmup, config.ema_power)
+    optimizer = make_optimizer(model, config)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
+    if ckpt is not None:
+        load_state_checked(model, read_weights(ckpt / MODEL_FILE), str(ckpt / MODEL_FILE))
+        ema.load_state_dict(state["ema"], read_weights(ckpt / EMA_FILE))
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["lr_scheduler"])
+        torch.set_rng_state(state["torch_rng"])  # only dropout (if configured) draws from it
+        if device.type == "cuda" and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
+    cuda = device.type == "cuda"
+    if cuda:
+        model = model.to(memory_format=torch.channels_last)
+    net: torch.nn.Module = model
+    if dist_info.world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
+    autocast = cuda and config.precision in ("auto", "bf16")
+    schedule = make_schedule(config.schedule).to(device)
+
+    loader = DataLoader(RandomCrops(scan.usable, config.crop, config.seed), batch_size=config.batch_size,
+                        sampler=StepSampler(start, config.steps, config.batch_size, dist_info.rank, dist_info.world),
+                        num_workers=config.num_workers, pin_memory=cuda, drop_last=True,
+                        persistent_workers=False)
+    bar = None
+    if progress and dist_info.writer:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.steps, initial=start, desc="train-ddpm", unit="step", dynamic_ncols=True)
+
+    def save(step: int) -> Path | None:
+        if not dist_info.writer:
+            return None
+        train_state = {"step": step, "optimizer": optimizer.state_dict(), "lr_scheduler": scheduler.state_dict(),
+                       "ema": ema.state_dict(), "torch_rng": torch.get_rng_state()}
+        if cuda:
+            train_state["cuda_rng"] = torch.cuda.get_rng_state(device)
+        return write_checkpoint(out, step, model.state_dict(), ema.module.state_dict(), train_state,
+                                config.to_dict(), keep=config.keep_checkpoints)
+
+    model.train()
+    step = start
+    running = torch.zeros((), device=device)
+    counted = 0
+    last: Path | None = None
+    for batch in loader:
+        x0 = batch.to(device, non_blocking=True) * 2 - 1  # [0, 1] -> [-1, 1]
+        if cuda:
+            x0 = x0.contiguous(memory_format=torch.channels_last)
+        t, noise = step_noise(config, step, dist_info.rank, x0.shape[0], tuple(x0.shape[1:]), device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+            loss = diffusion_loss(net, schedule, x0, t, noise, config.loss)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        ema.update(model)
+        running += loss.detach()  # summed on the device; read back only every log_every steps
+        counted += 1
+        step += 1
+        if step % config.log_every == 0 or step == config.steps:
+            mean = float(running) / counted
+            running.zero_()
+            counted = 0
+            if bar is not None:
+                bar.set_postfix(loss=f"{mean:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            if on_step is not None:
+                on_step(step, mean)
+        if bar is not None:
+            bar.update(1)
+        if step % config.checkpoint_every == 0 or step == config.steps:
+            last = save(step) or last
+    if bar is not None:
+        bar.close()
+    if dist_info.world > 1:
+        dist.barrier()
+    return last if last is not None else resolve_checkpoint(out)
