@@ -9,6 +9,7 @@ from typing import Sequence
 # Subcommand modules (in degrade_stream.cli); each defines NAME, HELP, add_arguments(parser), run(args) -> int.
 COMMANDS = [
     "configs_cmd",
+    "train_ddpm_cmd",
     "synthesize_cmd",
 ]
 
