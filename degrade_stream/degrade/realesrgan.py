@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from ..core.checks import check_prob, check_probs, check_range
+from ..core.errors import ConfigError
 from ..core.params import select_params
 from ..core.random import SampleRandom, derive_seeds
 from ..core.registry import register
@@ -34,10 +35,10 @@ from .usm import usm_sharpen
 KERNEL_PAD = 21  # Real-ESRGAN pads every kernel to 21x21
 
 
-def _odd_range(name: str, value: tuple[int, int]) -> tuple[int, int]:
+def odd_kernel_range(name: str, value: tuple[int, int]) -> tuple[int, int]:
+    """A [min, max] kernel-size range of odd sizes up to 21."""
     lo, hi = check_range(name, value, low=1, high=KERNEL_PAD, integer=True)
     if lo % 2 == 0 or hi % 2 == 0:
-        from ..core.errors import ConfigError
         raise ConfigError(name, f"kernel sizes must be odd, got {list(value)}")
     return int(lo), int(hi)
 
@@ -96,7 +97,7 @@ class RealESRGAN(DegradationModel):
                  jpeg_range2: tuple[float, float] = (30.0, 95.0), final_sinc_prob: float = 0.8) -> None:
         self._set_scale(scale, resize_back)
         self.sharpen_input = sharpen_input
-        self.kernel_range = _odd_range("kernel_range", kernel_range)
+        self.kernel_range = odd_kernel_range("kernel_range", kernel_range)
         self.blur1 = dict(kind_probs=check_probs("kernel_prob", kernel_prob, len(KINDS)),
                           sinc_prob=check_prob("sinc_prob", sinc_prob),
                           sigma_range=check_range("blur_sigma", blur_sigma, low=1e-3),

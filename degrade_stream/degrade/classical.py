@@ -1,0 +1,62 @@
+"""The classical degradation model y = JPEG((x * k) downsampled by s + n) (the paper's refs [23, 51];
+Real-ESRGAN paper Eq. 1 and Sec. 3.1), fully batched: every size is common to the batch.
+
+Ranges (documented in the README, taken from Real-ESRGAN's first-order x4plus options): Gaussian blur,
+isotropic or anisotropic (probabilities 0.7 / 0.3, the iso:aniso ratio of Real-ESRGAN's kernel_prob),
+sigma in [0.2, 3], kernel 7..21; bicubic downsampling by ``scale``; Gaussian noise sigma in [1, 25]/255,
+gray with p 0.4; JPEG quality in [30, 95]; rounded to 8 bit.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..core.checks import check_choice, check_prob, check_probs, check_range
+from ..core.random import derive_seeds
+from ..core.registry import register
+from ..core.transform import Params
+from .blur_kernels import build_blur_kernels, sample_blur_params
+from .filtering import filter_per_sample
+from .jpeg import jpeg_compress
+from .model_base import DegradationModel
+from .noise import add_gaussian_noise
+from .realesrgan import KERNEL_PAD, odd_kernel_range, crop_kernel
+from .resize import MODES, resize_per_sample
+
+
+@register("classical")
+class Classical(DegradationModel):
+    """Blur, downsample, Gaussian noise, JPEG, with every level drawn per sample."""
+
+    def __init__(self, scale: int = 4, resize_back: bool = False, kernel_range: tuple[int, int] = (7, 21),
+                 iso_aniso_prob: tuple[float, float] = (0.7, 0.3), blur_sigma: tuple[float, float] = (0.2, 3.0),
+                 resize_mode: str = "bicubic", noise_range: tuple[float, float] = (1.0, 25.0),
+                 gray_noise_prob: float = 0.4, jpeg_range: tuple[float, float] = (30.0, 95.0)) -> None:
+        self._set_scale(scale, resize_back)
+        self.kernel_range = odd_kernel_range("kernel_range", kernel_range)
+        self.kind_probs = check_probs("iso_aniso_prob", iso_aniso_prob, 2) + (0.0, 0.0, 0.0, 0.0)
+        self.blur_sigma = check_range("blur_sigma", blur_sigma, low=1e-3)
+        self.resize_mode = check_choice("resize_mode", resize_mode, MODES)
+        self.noise_range = check_range("noise_range", noise_range, low=0)
+        self.gray_noise_prob = check_prob("gray_noise_prob", gray_noise_prob)
+        self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
+
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
+        self.lq_size(batch)
+        rng = self.random(seeds, batch)
+        return {"blur": sample_blur_params(rng.fork(1), kind_probs=self.kind_probs, sinc_prob=0.0,
+                                           sigma_range=self.blur_sigma, size_range=self.kernel_range),
+                "sigma": rng.uniform(low=self.noise_range[0], high=self.noise_range[1]),
+                "gray": rng.bernoulli(self.gray_noise_prob),
+                "noise_seed": derive_seeds(seeds, 1),
+                "jpeg": rng.uniform(low=self.jpeg_range[0], high=self.jpeg_range[1])}
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        size = self.lq_size(batch)
+        kernels = build_blur_kernels(params["blur"], KERNEL_PAD)
+        x = filter_per_sample(batch, crop_kernel(kernels, int(params["blur"]["size"].max())))
+        mode = torch.full((batch.shape[0],), MODES.index(self.resize_mode), dtype=torch.int64)
+        x = resize_per_sample(x, size, mode)
+        x = add_gaussian_noise(x, params["sigma"], params["gray"], params["noise_seed"])
+        x = jpeg_compress(x, params["jpeg"])
+        return self.finish(x, batch)
