@@ -11,6 +11,7 @@ COMMANDS = [
     "configs_cmd",
     "train_ddpm_cmd",
     "synthesize_cmd",
+    "evaluate_cmd",
 ]
 
 

@@ -1,0 +1,86 @@
+"""Evaluate a folder of synthesized LQ: structure against its HQ, realism against real LQ, optional FID."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..io import list_images, load_image
+from .patches import folder_patches
+from .realism import realism_report
+from .structure import structure_scores, summarize_psnr
+
+_VARIANT_SUFFIX = re.compile(r"_v\d+$")
+
+
+def synth_layout(synth: str | os.PathLike, hq: str | os.PathLike | None) -> tuple[Path, Path | None]:
+    """(LQ folder, HQ folder): a synthesize output folder (with lq/ and gt/) is understood as such."""
+    synth = Path(synth)
+    if not synth.is_dir():
+        raise FileNotFoundError(f"--synth: not a folder: {synth}")
+    lq_dir = synth / "lq" if (synth / "lq").is_dir() else synth
+    if hq is None and lq_dir != synth and (synth / "gt").is_dir():
+        return lq_dir, synth / "gt"
+    return lq_dir, Path(hq) if hq is not None else None
+
+
+def _flat_name(path: Path, root: Path) -> str:
+    return path.relative_to(root).with_suffix("").as_posix().replace("/", "__")
+
+
+def match_pairs(hq_dir: Path, lq_dir: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """(HQ, LQ) file pairs matched by name (lq/x_v3 pairs with gt/x), and the LQ names without an HQ."""
+    hq_by_name = {_flat_name(p, hq_dir): p for p in list_images(hq_dir)}
+    pairs, unmatched = [], []
+    for lq_path in list_images(lq_dir):
+        name = _flat_name(lq_path, lq_dir)
+        hq_path = hq_by_name.get(name) or hq_by_name.get(_VARIANT_SUFFIX.sub("", name))
+        if hq_path is None:
+            unmatched.append(name)
+        else:
+            pairs.append((hq_path, lq_path))
+    if not pairs:
+        raise ValueError(f"no LQ image under {lq_dir} has an HQ image of the same name under {hq_dir}")
+    return pairs, unmatched
+
+
+def structure_report(hq_dir: Path, lq_dir: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """PSNR/SSIM summary over every matched (HQ, LQ) pair."""
+    pairs, unmatched = match_pairs(hq_dir, lq_dir)
+    psnr, ssim = [], []
+    for hq_path, lq_path in pairs:
+        p, s = structure_scores(load_image(hq_path).to(device), load_image(lq_path).to(device))
+        psnr.append(p)
+        ssim.append(s)
+    return {**summarize_psnr(psnr, ssim), "unmatched_lq": len(unmatched)}
+
+
+def evaluate_folders(real: str | os.PathLike, synth: str | os.PathLike, hq: str | os.PathLike | None = None,
+                     patch_size: int = 32, patches_per_image: int = 64, seed: int = 0, epochs: int = 8,
+                     classifier: bool = True, inception_weights: str | os.PathLike | None = None,
+                     device: torch.device | str = "cpu") -> dict[str, Any]:
+    """The full evaluation report as a JSON-safe dict."""
+    real_dir = Path(real)
+    if not real_dir.is_dir():
+        raise FileNotFoundError(f"--real: not a folder: {real_dir}")
+    lq_dir, hq_dir = synth_layout(synth, hq)
+    report: dict[str, Any] = {
+        "real": str(real_dir), "synth": str(lq_dir), "hq": str(hq_dir) if hq_dir else None,
+        "settings": {"patch_size": patch_size, "patches_per_image": patches_per_image, "seed": seed,
+                     "classifier_epochs": epochs if classifier else 0},
+    }
+    if hq_dir is not None:
+        report["structure"] = structure_report(hq_dir, lq_dir, device)
+    real_patches, real_skipped = folder_patches(real_dir, patch_size, patches_per_image, seed)
+    synth_patches, synth_skipped = folder_patches(lq_dir, patch_size, patches_per_image, seed)
+    report["realism"] = realism_report(real_patches, synth_patches, seed=seed, epochs=epochs,
+                                       classifier=classifier, device=device)
+    report["realism"]["skipped"] = real_skipped + synth_skipped
+    if inception_weights is not None:
+        from .fid import fid_between_folders
+
+        report["fid"] = fid_between_folders(real_dir, lq_dir, inception_weights, device)
+    return report
