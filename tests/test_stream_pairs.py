@@ -185,3 +185,13 @@ def test_constructor_rejects_bad_arguments(chain, crops):
         ds.PairStream(loader(crops), chain, device="cpu", cache="dir")
     with pytest.raises(ValueError, match="epoch"):
         ds.PairStream(loader(crops), chain, device="cpu").set_epoch(-2)
+
+
+def test_realesrgan_pairs_do_not_depend_on_batch_size_or_shuffle():
+    chain = ds.load_chain("realesrgan")
+    crops = HQCrops(size=32, per_image=1)
+    a = collect(ds.PairStream(loader(crops, batch_size=5), chain, device="cpu", seed=1))
+    b = collect(ds.PairStream(loader(crops, batch_size=2, shuffle=True, seed=2), chain, device="cpu", seed=1))
+    assert a.keys() == b.keys() and len(a) == 5
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert next(iter(a.values())).shape == (3, 8, 8)
