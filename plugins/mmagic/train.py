@@ -13,7 +13,8 @@ from typing import Sequence
 from . import import_mmagic
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def build_runner(argv: Sequence[str] | None = None):
+    """The mmengine ``Runner`` for the command line ``argv`` (default: ``sys.argv[1:]``), not yet trained."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("config", help="an mmagic config file (.py)")
     parser.add_argument("--work-dir", help="where logs and checkpoints go (default: the config's work_dir, "
@@ -34,7 +35,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         cfg.work_dir = args.work_dir
     elif cfg.get("work_dir") is None:
         cfg.work_dir = os.path.join("work_dirs", os.path.splitext(os.path.basename(args.config))[0])
-    Runner.from_cfg(cfg).train()
+    return Runner.from_cfg(cfg)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    build_runner(argv).train()
 
 
 if __name__ == "__main__":
