@@ -108,6 +108,7 @@ def test_bad_crop_configs_name_the_problem(chain, crops, crop, message):
 @pytest.mark.parametrize("data, message", [
     (torch.rand(4, 1, 8, 8), r"3 \(RGB\) channels"),
     (torch.rand(4, 3, 8, 8) * 2, r"\[0, 1\]"),
+    (torch.full((4, 3, 8, 8), float("nan")), "NaN or Inf"),
     (torch.randint(0, 255, (4, 3, 8, 8), dtype=torch.int32), "floating-point"),
     ([{"image": torch.rand(3, 8, 8)}] * 4, "'gt' or 'hq'"),
     ([(torch.rand(3, 8, 8), 0)] * 4, "tensor or a dict"),
