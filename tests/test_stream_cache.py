@@ -73,7 +73,8 @@ def test_each_key_gets_k_distinct_variants_synthesised_once_over_training(tmp_pa
     # replay from the yielded seeds
     stream.set_epoch(3)
     batch = next(iter(stream))
-    assert batch["params"] is None and batch["cache"].hit.all()
+    assert batch["params"] is None and batch["cache"]["hit"].all()
+    assert torch.equal(batch["cache"]["variant"], variant_index(0, 3, batch["key"], 2))
     assert torch.equal(_q8(chain(batch["gt"], seed=batch["seeds"]).lq), batch["lq"])
     stream.close()
 

@@ -3,7 +3,7 @@
     stream = ds.PairStream(loader, ds.load_chain("realesrgan"), device="cuda", seed=0)
     for epoch in range(epochs):
         stream.set_epoch(epoch)
-        for batch in stream:          # {"gt", "lq", "key", "params", "seeds", "epoch", ...}
+        for batch in stream:          # {"gt", "lq", "key", "params", "seeds", "epoch"}
             loss = model_step(batch["lq"], batch["gt"])
 
 Each sample's seed is ``sample_seeds(seed, epoch, key)`` (``seeds.py``), so its LQ does not depend
@@ -16,7 +16,9 @@ stream, ``device.py``). ``state_dict()``/``load_state_dict()`` resume mid-epoch 
 """
 from __future__ import annotations
 
+import functools
 import logging
+import weakref
 from typing import Any, Iterable, Iterator, Mapping
 
 import torch
@@ -56,8 +58,11 @@ class PairStream:
         self.cache = cache
         self.crop = check_crop_config(crop)
         self.epoch = 0
-        self._loader, self._background = build_pipeline(loader, self._make_pair, lambda: self.epoch, prefetch,
-                                                        stream_context_factory(self.device))
+        # weak references from the pipeline back to self: dropping the stream frees it and stops its thread
+        me = weakref.ref(self)
+        self._loader, self._background = build_pipeline(
+            loader, functools.partial(_call_weak, weakref.WeakMethod(self._make_pair)),
+            functools.partial(_epoch_of, me), prefetch, stream_context_factory(self.device))
 
     # --- iteration ----------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
@@ -122,7 +127,7 @@ class PairStream:
             cache_keys = None if item["keyless"] else keys  # keyless: key the cache by HQ content
             lq, info = self.cache.synthesize(self.chain, gt, cache_keys, self.seed, epoch, check=False)
             keys = info.keys
-            out.update(params=None, seeds=info.seeds, cache=info)
+            out.update(params=None, seeds=info.seeds, cache={"hit": info.hit, "variant": info.variants})
         else:
             seeds = sample_seeds(self.seed, epoch, keys)
             result = self.chain(gt, seed=seeds, check=False)
@@ -133,3 +138,17 @@ class PairStream:
             gt, lq, out["crop"] = paired_random_crop(gt, lq, crop_seeds, **self.crop)
         out.update(gt=gt, lq=lq, key=keys)
         return out, ready_event(self.device)
+
+
+def _call_weak(method: "weakref.WeakMethod", item: Any) -> Any:
+    bound = method()
+    if bound is None:
+        raise ReferenceError("the PairStream was garbage-collected")
+    return bound(item)
+
+
+def _epoch_of(ref: "weakref.ref[PairStream]") -> int:
+    stream = ref()
+    if stream is None:
+        raise ReferenceError("the PairStream was garbage-collected")
+    return stream.epoch
