@@ -42,7 +42,8 @@ class _HQImages(data.Dataset):
         self.opt = opt
         self._prefix = f"datasets.{opt.get('phase', 'train')}"
         with self._options():
-            backend = (opt.get("io_backend") or {}).get("type", "disk")
+            backend = opt.get("io_backend") or {}
+            backend = backend.get("type", "disk") if isinstance(backend, dict) else backend
             if backend != "disk":
                 raise ConfigError("io_backend.type", f"only 'disk' is supported by {type(self).__name__}, got {backend!r}")
             self.files = list_gt_files(opt.get("dataroot_gt"), opt.get("meta_info", opt.get("meta_info_file")))
@@ -157,7 +158,7 @@ class DegradeStreamDataset(_HQImages):
         if self._cache is None and self.cache_dir is not None:  # a worker got a pickled copy
             self._cache = self._open_cache()
         if self._cache is None:  # crop the HQ first: the chain then only sees the crop
-            gt, _ = self._crop(image, image, seeds, path) if self.gt_size else (_crop_to_scale(image, self.scale), None)
+            gt = self._crop(image, image, seeds, path)[0] if self.gt_size else _crop_to_scale(image, self.scale)
             lq = self.chain(gt, seed=seeds).lq
         else:
             hq = _crop_to_scale(image, self.scale)
