@@ -120,6 +120,7 @@ def test_cache_dir_keeps_variants_and_serves_them_again(tmp_path):
     ({"scale": 2}, "scale"),
     ({"gt_size": 30}, "datasets.train.gt_size"),
     ({"variants": 3}, "datasets.train.variants"),
+    ({"dataroot_lq": str(HQ)}, "datasets.train.dataroot_lq"),
 ])
 def test_bad_dataset_options_fail_at_construction_naming_the_option(changes, names):
     with pytest.raises(ValueError) as err:

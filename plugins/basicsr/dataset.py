@@ -32,6 +32,13 @@ from .gt_files import list_gt_files
 from .registry import DATASET_REGISTRY
 
 _CROP_SALT = 0xC209  # the crop/flip stream of a sample, apart from the chain's own streams
+#: PairedImageDataset options that would silently change nothing here
+_UNSUPPORTED = {
+    "dataroot_lq": "the LQ is synthesised from dataroot_gt; remove this option",
+    "color": "images are RGB; convert to Y in the model if needed",
+    "mean": "images are in [0, 1]; normalise in the network",
+    "std": "images are in [0, 1]; normalise in the network",
+}
 
 
 class _HQImages(data.Dataset):
@@ -46,6 +53,9 @@ class _HQImages(data.Dataset):
             backend = backend.get("type", "disk") if isinstance(backend, dict) else backend
             if backend != "disk":
                 raise ConfigError("io_backend.type", f"only 'disk' is supported by {type(self).__name__}, got {backend!r}")
+            for key, why in _UNSUPPORTED.items():
+                if opt.get(key) is not None:
+                    raise ConfigError(key, f"not supported by {type(self).__name__}: {why}")
             self.files = list_gt_files(opt.get("dataroot_gt"), opt.get("meta_info", opt.get("meta_info_file")))
             gt_size = opt.get("gt_size")
             self.gt_size = None if gt_size is None else check_int("gt_size", gt_size, low=1)

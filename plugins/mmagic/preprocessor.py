@@ -10,7 +10,8 @@ Seeding: sample i's seed comes from (``seed``, its key, how many times this prep
 that key), so every pass over the data gets fresh LQ, and a sample's LQ does not depend on the
 batch it lands in, the worker count or the rank. The key is the ``key`` metainfo (add
 ``meta_keys=['key']`` to ``PackInputs``), else ``gt_path``, else a hash of the GT pixels. The pass
-count lives in this process: a resumed run starts counting again.
+count lives in this process (mmagic's InfiniteSampler has no epochs to ask for): a resumed run starts
+counting again, and under DDP a key's count is that of the rank that drew it.
 """
 from __future__ import annotations
 
