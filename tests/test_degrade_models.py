@@ -1,0 +1,128 @@
+"""The four degradation models as chain stages: shapes, scale, per-sample choices, batch independence,
+exact replay, golden values on CPU, config round trip and bad input."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import degrade_stream as ds
+from degrade_stream.io import load_image
+
+MODELS = ["bicubic", "classical", "bsrgan", "realesrgan", "realesrgan_release"]
+
+# (mean, std) of the LQ of each sample, from a fixed 128x128 crop and seeds (5, 6), on CPU.
+GOLDEN = {
+    "bicubic": ([0.43091, 0.43091], [0.26098, 0.26098]),
+    "classical": ([0.43382, 0.43041], [0.23345, 0.24333]),
+    "bsrgan": ([0.42901, 0.43153], [0.23, 0.17265]),
+    "realesrgan": ([0.43065, 0.4279], [0.23656, 0.26558]),
+    "realesrgan_release": ([0.42896, 0.4276], [0.23506, 0.26586]),
+}
+
+
+@pytest.fixture(scope="module")
+def crops(data_dir) -> torch.Tensor:
+    img = load_image(data_dir / "hq" / "swinir_set5__butterfly.png")[:, :128, :128]
+    return torch.stack([img, img.flip(-1)])
+
+
+def _assert_nearly_equal(a: torch.Tensor, b: torch.Tensor) -> None:
+    """Equal up to rare 8-bit rounding/JPEG-quantisation flips from floating-point summation order."""
+    diff = (a - b).abs()
+    assert (diff > 1e-6).float().mean() < 1e-3 and diff.max() <= 3 / 255 + 1e-6
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_golden_values_on_cpu(name, crops):
+    lq = ds.load_chain(name)(crops, seed=torch.tensor([5, 6])).lq
+    mean, std = GOLDEN[name]
+    assert torch.allclose(lq.mean(dim=(1, 2, 3)), torch.tensor(mean), atol=1e-3)
+    assert torch.allclose(lq.std(dim=(1, 2, 3)), torch.tensor(std), atol=1e-3)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_shape_levels_replay_and_batch_independence(name, hq_batch):
+    chain = ds.load_chain(name)
+    hq = torch.nn.functional.interpolate(hq_batch[:4], size=(48, 56), mode="bilinear")
+    before = hq.clone()
+    seeds = torch.tensor([101, 102, 103, 104])
+    out = chain(hq, seed=seeds)
+    assert torch.equal(hq, before)  # input untouched
+    assert out.lq.shape == (4, 3, 12, 14) and out.lq.dtype == hq.dtype and chain.scale == 4
+    assert out.lq.min() >= 0 and out.lq.max() <= 1
+    assert torch.allclose(out.lq * 255, (out.lq * 255).round(), atol=1e-4)  # 8-bit levels
+    assert torch.equal(chain(hq, params=out.params).lq, out.lq)  # exact replay
+    perm = torch.tensor([2, 0, 3, 1])
+    shuffled = chain(hq[perm], seed=seeds[perm]).lq
+    _assert_nearly_equal(shuffled, out.lq[perm])
+    _assert_nearly_equal(chain(hq[1:2], seed=seeds[1:2]).lq, out.lq[1:2])
+    if name != "bicubic":
+        assert not torch.equal(out.lq, chain(hq, seed=seeds + 10).lq)  # the seed matters
+
+
+@pytest.mark.parametrize("name", ["bicubic", "classical", "bsrgan", "realesrgan"])
+@pytest.mark.parametrize("scale", [1, 2])
+def test_scale_and_resize_back(name, scale):
+    hq = torch.rand(2, 3, 40, 48)
+    chain = ds.load_chain({"stages": [{"type": name, "scale": scale}]})
+    assert chain.scale == scale
+    assert chain(hq, seed=0).lq.shape == (2, 3, 40 // scale, 48 // scale)
+    back = ds.load_chain({"stages": [{"type": name, "scale": 4, "resize_back": True}]})
+    assert back.scale == 1
+    assert back(hq, seed=0).lq.shape == hq.shape
+
+
+def test_realesrgan_choices_differ_inside_a_batch():
+    chain = ds.load_chain("realesrgan")
+    p = chain.stages[0].sample_params(torch.rand(64, 3, 32, 32), torch.arange(64))
+    assert len(set(p["scale1"].tolist())) > 20 and len(set(p["scale2"].tolist())) > 10
+    for key in ("mode1", "mode2", "mode3"):
+        assert len(set(p[key].tolist())) == 3
+    for flag in (p["noise1"]["gaussian"], p["noise2"]["gaussian"], p["noise1"]["gray"], p["jpeg_first"], p["blur2_on"]):
+        assert 0 < int(flag.sum()) < 64
+    scale1 = p["scale1"]
+    assert (scale1 > 1).any() and (scale1 < 1).any() and (scale1 == 1).any()  # up, down and keep
+
+
+def test_bsrgan_orders_and_noise_types_differ_inside_a_batch():
+    stage = ds.load_chain("bsrgan").stages[0]
+    p = stage.sample_params(torch.rand(32, 3, 64, 64), torch.arange(32))
+    orders = p["order"]
+    assert len({tuple(o) for o in orders.tolist()}) > 20
+    pos = orders.argsort(1)
+    assert (pos[:, 2] < pos[:, 3]).all()  # the free downsample always precedes the final resize
+    assert set(p["noise_type"].tolist()) == {0, 1, 2}
+    assert 0 < int(p["prehalve"].sum()) < 32
+
+
+def test_realesrgan_release_is_milder_than_x4plus(hq_batch):
+    hq = hq_batch[:8]
+    seeds = torch.arange(8)
+    ref = torch.nn.functional.interpolate(hq, scale_factor=0.25, mode="area")
+    err = {n: (ds.load_chain(n)(hq, seed=seeds).lq - ref).pow(2).mean() for n in ("realesrgan", "realesrgan_release")}
+    assert err["realesrgan_release"] < err["realesrgan"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_too_small_input_is_a_clear_error(name):
+    with pytest.raises(ValueError, match="needs at least 32x32"):
+        ds.load_chain(name)(torch.rand(1, 3, 20, 40), seed=0)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_config_round_trip(name, tmp_path):
+    chain = ds.load_chain(name)
+    ds.save_chain(chain, tmp_path / "c.yaml")
+    again = ds.load_chain(tmp_path / "c.yaml")
+    assert again.to_config() == chain.to_config()
+    hq = torch.rand(1, 3, 32, 32)
+    assert torch.equal(again(hq, seed=3).lq, chain(hq, seed=3).lq)
+
+
+def test_bad_config_names_the_key():
+    with pytest.raises(ValueError, match=r"stages\[0\]\.resize_range"):
+        ds.load_chain({"stages": [{"type": "realesrgan", "resize_range": [1.5, 0.15]}]})
+    with pytest.raises(ValueError, match=r"stages\[0\]\.kernel_range"):
+        ds.load_chain({"stages": [{"type": "classical", "kernel_range": [6, 20]}]})
+    with pytest.raises(ValueError, match=r"stages\[0\]\.scale"):
+        ds.load_chain({"stages": [{"type": "bsrgan", "scale": 0}]})
