@@ -18,7 +18,6 @@ import threading
 from contextlib import nullcontext
 from typing import Any, Callable, Optional
 
-import torch
 from torchdata.nodes import BaseNode
 
 _ITEM, _END, _FAIL = "item", "end", "fail"
@@ -58,7 +57,9 @@ class BackgroundMap(BaseNode):
         if self.depth > 0:
             self._stop = threading.Event()
             self._queue = queue.Queue(maxsize=self.depth)
-            self._thread = threading.Thread(target=self._work, args=(self._stop, self._queue),
+            # the thread gets what it needs, not ``self``: a dropped stream is then freed (and closed)
+            self._thread = threading.Thread(target=_work, args=(self.source, self.fn, self.stream_context,
+                                                                self._stop, self._queue),
                                             name="degrade_stream-prefetch", daemon=True)
             self._thread.start()
 
@@ -91,32 +92,6 @@ class BackgroundMap(BaseNode):
     def get_state(self) -> dict[str, Any]:
         return self._state
 
-    # --- thread -------------------------------------------------------------------------------
-    def _work(self, stop: threading.Event, out: queue.Queue) -> None:
-        try:
-            with self.stream_context():
-                while not stop.is_set():
-                    try:
-                        raw = next(self.source)
-                    except StopIteration:
-                        self._put(stop, out, (_END, None, None))
-                        return
-                    state = self.source.state_dict()
-                    if not self._put(stop, out, (_ITEM, self.fn(raw), state)):
-                        return
-        except BaseException as exc:  # surfaces in the consumer, traceback attached to exc
-            self._put(stop, out, (_FAIL, exc, None))
-
-    @staticmethod
-    def _put(stop: threading.Event, out: queue.Queue, message: tuple) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(message, timeout=_POLL_S)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     def close(self, timeout: float | None = None) -> None:
         """Stop the background thread (it finishes the item in hand) and drop prefetched items."""
         self._stop.set()
@@ -129,3 +104,31 @@ class BackgroundMap(BaseNode):
                 self._queue.get_nowait()
         except queue.Empty:
             pass
+
+
+def _work(source: BaseNode, fn: Callable[[Any], Any], stream_context: Callable[[], Any],
+          stop: threading.Event, out: queue.Queue) -> None:
+    """The background loop: next item, its source state, fn(item) -> queue, until end/stop/error."""
+    try:
+        with stream_context():
+            while not stop.is_set():
+                try:
+                    raw = next(source)
+                except StopIteration:
+                    _put(stop, out, (_END, None, None))
+                    return
+                state = source.state_dict()
+                if not _put(stop, out, (_ITEM, fn(raw), state)):
+                    return
+    except BaseException as exc:  # surfaces in the consumer, traceback attached to exc
+        _put(stop, out, (_FAIL, exc, None))
+
+
+def _put(stop: threading.Event, out: queue.Queue, message: tuple) -> bool:
+    while not stop.is_set():
+        try:
+            out.put(message, timeout=_POLL_S)
+            return True
+        except queue.Full:
+            continue
+    return False
