@@ -90,7 +90,26 @@ def bench_overhead(device: torch.device, repeats: int, items: int, batch: int, s
         label = "with a 3-conv step per batch" if with_step else "iteration only"
         rows.append(f"| (a) {label} | {items / tb:.1f} | {items / ts:.1f} | {100 * (ts / tb - 1):+.1f}% |")
     stream.close()
+    rows.append(_added_time_per_batch(device, repeats, batch, size))
     return rows
+
+
+def _added_time_per_batch(device: torch.device, repeats: int, batch: int, size: int) -> str:
+    """PairStream(identity) over in-memory batches: the work it adds per batch, with nothing to hide it."""
+    batches = [{"gt": torch.rand(batch, 3, size, size), "key": [f"{i}.{j}" for j in range(batch)]} for i in range(16)]
+    rows = []
+    for prefetch in (0, 2):
+        stream = ds.PairStream(batches, "identity", device=device, prefetch=prefetch)
+        list(stream)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in stream:
+                pass
+            times.append((time.perf_counter() - start) / len(batches))
+        stream.close()
+        rows.append(f"{1000 * statistics.median(times):.2f} ms (prefetch={prefetch})")
+    return f"| (a) added time per {batch}x3x{size}x{size} batch, in-memory loader | | {'; '.join(rows)} | |"
 
 
 def bench_cache(device: torch.device, chain_name: str, items: int, batch: int, size: int, variants: int) -> list[str]:

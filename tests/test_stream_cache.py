@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -59,12 +60,15 @@ def test_miss_then_hit_gives_identical_lq_and_matches_the_chain(tmp_path, chain,
                              "write_failures": 0, "writing": 1}
 
 
-def test_each_key_gets_k_distinct_variants_synthesised_once_over_training(tmp_path, chain, crops):
+def test_each_key_gets_k_distinct_variants_synthesised_once_over_training(tmp_path, chain, crops, caplog):
     cache = ds.PairCache(tmp_path, variants=2)
     stream = ds.PairStream(loader(crops), chain, device="cpu", seed=0, cache=cache)
-    pairs = collect(stream, epochs=range(4))
+    with caplog.at_level(logging.INFO, logger="degrade_stream.cache"):
+        pairs = collect(stream, epochs=range(4))
     n = len(crops)
     assert cache.stats()["misses"] == 2 * n and cache.stats()["hits"] == 2 * n
+    logged = [r.getMessage() for r in caplog.records if r.name == "degrade_stream.cache"]
+    assert len(logged) == 4 and f"hits={2 * n}, misses={2 * n}" in logged[-1]  # one line per epoch
     for item in crops:
         k = item["key"]
         assert not torch.equal(pairs[(0, k)], pairs[(1, k)])
