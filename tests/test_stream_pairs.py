@@ -186,6 +186,8 @@ def test_constructor_rejects_bad_arguments(chain, crops):
         ds.PairStream(loader(crops), chain, device="cpu", cache="dir")
     with pytest.raises(ValueError, match="epoch"):
         ds.PairStream(loader(crops), chain, device="cpu").set_epoch(-2)
+    with pytest.raises(ValueError, match="device"):
+        ds.PairStream(loader(crops), chain, device="gpu0")
 
 
 def test_realesrgan_pairs_do_not_depend_on_batch_size_or_shuffle():

@@ -42,9 +42,9 @@ _CROP_SALT = 0xC209
 class PairStream:
     """An iterable of pair dicts built from ``loader`` (HQ batches) and ``chain`` (the degradation)."""
 
-    def __init__(self, loader: Iterable[Any], chain: Chain | str | Mapping[str, Any], device: str | torch.device | None = None,
-                 seed: int = 0, cache: PairCache | None = None, crop: Mapping[str, Any] | None = None,
-                 prefetch: int = 2) -> None:
+    def __init__(self, loader: Iterable[Any], chain: Chain | str | Mapping[str, Any],
+                 device: str | torch.device | None = None, seed: int = 0, cache: PairCache | None = None,
+                 crop: Mapping[str, Any] | None = None, prefetch: int = 2) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"PairStream seed must be an int, got {seed!r}")
         if cache is not None and not isinstance(cache, PairCache):
@@ -52,7 +52,11 @@ class PairStream:
         if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
             raise ValueError(f"PairStream prefetch must be an int >= 0 (0: no background thread), got {prefetch!r}")
         self.loader = loader
-        self.device = torch.device(device) if device is not None else default_device()
+        try:
+            self.device = torch.device(device) if device is not None else default_device()
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"PairStream device must be like 'cpu', 'cuda' or 'cuda:1', got {device!r}: "
+                             f"{err}") from None
         self.chain = (chain if isinstance(chain, Chain) else load_chain(chain)).to(self.device)
         self.seed = seed
         self.cache = cache
