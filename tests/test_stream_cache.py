@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import pickle
 import warnings
 from pathlib import Path
 
@@ -195,3 +196,11 @@ def test_full_disk_stops_caching_with_one_warning_and_the_stream_goes_on(tmp_pat
     monkeypatch.undo()
     plain = collect(ds.PairStream(loader(crops), chain, device="cpu", cache=ds.PairCache(tmp_path / "d")))
     assert all(torch.equal(pairs[k], plain[k]) for k in pairs)
+
+
+def test_cache_pickles_into_worker_processes(tmp_path, chain, hq):
+    cache = ds.PairCache(tmp_path, variants=2)
+    lq, _ = cache.synthesize(chain, hq[:2], ["a", "b"], seed=0, epoch=0)
+    copy = pickle.loads(pickle.dumps(cache))
+    again, info = copy.synthesize(chain, hq[:2], ["a", "b"], seed=0, epoch=0)
+    assert info.hit.all() and torch.equal(again, lq) and copy.stats()["hits"] == 2

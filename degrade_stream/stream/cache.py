@@ -159,6 +159,17 @@ class PairCache:
         digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=16).hexdigest()
         return self.root / config_hash / digest[:2] / f"{digest}{ENTRY_SUFFIX}"
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (e.g. into DataLoader workers): the lock is recreated, counters start from zero."""
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state["_counts"] = Counter({k: 0 for k in self._counts})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def __repr__(self) -> str:
         return f"PairCache({str(self.root)!r}, variants={self.variants}, max_bytes={self.max_bytes})"
 
