@@ -133,7 +133,7 @@ class BSRGAN(DegradationModel):
                                                   "down_factor", "down_mode", "final_mode", "jpeg_on")}
         outs = []
         for i in range(b):
-            p = select_params(params, [i])
+            p = select_params(params, slice(i, i + 1))
             x = batch[i:i + 1]
             sf = self.lq_scale
             if host["prehalve"][i]:

@@ -160,7 +160,7 @@ class RealESRGAN(DegradationModel):
         host["k2"] = params["blur2"]["size"].tolist()
         outs = []
         for i in range(batch.shape[0]):
-            p = select_params(params, [i])
+            p = select_params(params, slice(i, i + 1))
             xi = resize(x[i:i + 1], scaled_size(h, w, host["scale1"][i]), MODES[host["mode1"][i]])
             xi = apply_noise(xi, p["noise1"], host["gauss1"][i])
             xi = jpeg_compress(xi, p["jpeg1"])

@@ -1,0 +1,125 @@
+"""Building-block stages, for composing your own degradation in YAML from the same batched kernels as
+the models: ``blur``, ``resize``, ``noise``, ``jpeg``, ``usm``, ``round8``. Every random choice is
+drawn per sample; defaults are Real-ESRGAN's first-order x4plus ranges."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
+from ..core.registry import register
+from ..core.transform import Params, Transform
+from .blur_kernels import KINDS, build_blur_kernels, sample_blur_params
+from .filtering import filter_per_sample
+from .jpeg import jpeg_compress
+from .quantize import round_to_8bit
+from .realesrgan import KERNEL_PAD, apply_noise, crop_kernel, odd_kernel_range, sample_noise
+from .resize import MODES, resize_per_sample
+from .usm import usm_sharpen
+
+
+def _keep(on: Tensor, new: Tensor, old: Tensor) -> Tensor:
+    """``new`` where the per-sample flag ``on`` is set, else ``old``."""
+    return torch.where(on.to(new.device)[:, None, None, None], new, old)
+
+
+@register("blur")
+class Blur(Transform):
+    """With probability ``prob``, blur each sample with its own random Real-ESRGAN kernel."""
+
+    def __init__(self, prob: float = 1.0, kernel_range: tuple[int, int] = (7, 21),
+                 kernel_prob: tuple[float, ...] = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03), sinc_prob: float = 0.1,
+                 blur_sigma: tuple[float, float] = (0.2, 3.0), betag_range: tuple[float, float] = (0.5, 4.0),
+                 betap_range: tuple[float, float] = (1.0, 2.0)) -> None:
+        self.prob = check_prob("prob", prob)
+        self.kernel = dict(kind_probs=check_probs("kernel_prob", kernel_prob, len(KINDS)),
+                           sinc_prob=check_prob("sinc_prob", sinc_prob),
+                           sigma_range=check_range("blur_sigma", blur_sigma, low=1e-3),
+                           betag_range=check_range("betag_range", betag_range, low=1e-3),
+                           betap_range=check_range("betap_range", betap_range, low=1e-3),
+                           size_range=odd_kernel_range("kernel_range", kernel_range))
+
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
+        rng = self.random(seeds, batch)
+        return {"on": rng.bernoulli(self.prob), "kernel": sample_blur_params(rng.fork(1), **self.kernel)}
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        kernels = build_blur_kernels(params["kernel"], KERNEL_PAD)
+        blurred = filter_per_sample(batch, crop_kernel(kernels, int(params["kernel"]["size"].max())))
+        return _keep(params["on"], blurred, batch)
+
+
+@register("resize")
+class Resize(Transform):
+    """Downscale by the integer ``scale`` (output H//scale x W//scale) with a per-sample random mode."""
+
+    def __init__(self, scale: int = 2, mode_prob: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3)) -> None:
+        self.scale = check_int("scale", scale, low=1, high=16)
+        self.mode_prob = check_probs("mode_prob", mode_prob, 3)  # area, bilinear, bicubic
+
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
+        return {"mode": self.random(seeds, batch).categorical(list(self.mode_prob))}
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        h, w = batch.shape[-2:]
+        if h < self.scale or w < self.scale:
+            raise ValueError(f"resize: input {h}x{w} is too small for scale {self.scale}: needs at least {self.scale}x{self.scale}")
+        return resize_per_sample(batch, (h // self.scale, w // self.scale), params["mode"])
+
+
+@register("noise")
+class Noise(Transform):
+    """Gaussian (p ``gaussian_noise_prob``) or Poisson noise, gray with p ``gray_noise_prob``, per sample."""
+
+    def __init__(self, gaussian_noise_prob: float = 0.5, noise_range: tuple[float, float] = (1.0, 30.0),
+                 poisson_scale_range: tuple[float, float] = (0.05, 3.0), gray_noise_prob: float = 0.4) -> None:
+        self.noise = (check_prob("gaussian_noise_prob", gaussian_noise_prob), check_range("noise_range", noise_range, low=0),
+                      check_range("poisson_scale_range", poisson_scale_range, low=0),
+                      check_prob("gray_noise_prob", gray_noise_prob))
+
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
+        return sample_noise(self.random(seeds, batch), seeds, 1, *self.noise)
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        gaussian = apply_noise(batch, params, True)
+        poisson = apply_noise(batch, params, False)
+        return _keep(params["gaussian"], gaussian, poisson)
+
+
+@register("jpeg")
+class JPEG(Transform):
+    """With probability ``prob``, JPEG-compress with a per-sample quality from ``jpeg_range``."""
+
+    def __init__(self, jpeg_range: tuple[float, float] = (30.0, 95.0), prob: float = 1.0) -> None:
+        self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
+        self.prob = check_prob("prob", prob)
+
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
+        rng = self.random(seeds, batch)
+        return {"on": rng.bernoulli(self.prob), "quality": rng.uniform(low=self.jpeg_range[0], high=self.jpeg_range[1])}
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        return _keep(params["on"], jpeg_compress(batch, params["quality"]), batch)
+
+
+@register("usm")
+class USM(Transform):
+    """Real-ESRGAN's unsharp masking (deterministic): weight 0.5, threshold 10, 51-tap Gaussian."""
+
+    def __init__(self, weight: float = 0.5, threshold: float = 10.0) -> None:
+        self.weight = check_number("weight", weight, low=0.0)
+        self.threshold = check_number("threshold", threshold, low=0.0)
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        return usm_sharpen(batch, self.weight, self.threshold)
+
+
+@register("round8")
+class Round8(Transform):
+    """Clamp to [0, 1] and round to 8-bit levels."""
+
+    def __init__(self) -> None:
+        pass
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        return round_to_8bit(batch)
