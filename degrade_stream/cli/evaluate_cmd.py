@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patch-size", type=int, default=32, help="square patch size, a multiple of 8 (default 32)")
     parser.add_argument("--patches-per-image", type=int, default=64, metavar="N",
                         help="at most N patches from each image (default 64)")
-    parser.add_argument("--epochs", type=int, default=8, help="classifier training epochs (default 8)")
+    parser.add_argument("--steps", type=int, default=300, help="classifier training steps (batches of 32; default 300)")
     parser.add_argument("--no-classifier", action="store_true", help="skip the classifier two-sample test")
     parser.add_argument("--inception-weights", metavar="FILE",
                         help="local pytorch-fid Inception weights (pt_inception-2015-12-05-*.pth): also report FID")
@@ -38,14 +38,14 @@ def check_patch_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--patch-size must be a multiple of 8 and >= 16, got {args.patch_size}")
     if args.patches_per_image < 1:
         raise ValueError(f"--patches-per-image must be >= 1, got {args.patches_per_image}")
-    if args.epochs < 1:
-        raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
+    if args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {args.steps}")
 
 
 def run(args: argparse.Namespace) -> int:
     check_patch_args(args)
     report = evaluate_folders(args.real, args.synth, args.hq, patch_size=args.patch_size,
-                              patches_per_image=args.patches_per_image, seed=args.seed, epochs=args.epochs,
+                              patches_per_image=args.patches_per_image, seed=args.seed, steps=args.steps,
                               classifier=not args.no_classifier, inception_weights=args.inception_weights,
                               device=resolve_device(args.device))
     print(format_report(report))

@@ -73,8 +73,12 @@ def load_fid_inception(weights: str | os.PathLike, device: torch.device | str = 
         raise ValueError(f"--inception-weights {path}: not a PyTorch state dict ({err})") from None
     if not isinstance(state, dict):
         raise ValueError(f"--inception-weights {path}: expected a state dict, got {type(state).__name__}")
-    net = build_fid_inception()
-    result = net.load_state_dict(state, strict=False)
+    with torch.device("meta"):  # no random initialisation of 24M parameters only to overwrite them
+        net = build_fid_inception()
+    try:
+        result = net.load_state_dict(state, strict=False, assign=True)
+    except RuntimeError as err:  # a tensor of the wrong shape
+        raise ValueError(f"--inception-weights {path} does not fit the FID Inception network: {err}") from None
     if result.missing_keys or result.unexpected_keys:
         raise ValueError(f"--inception-weights {path} does not fit the FID Inception network: "
                          f"missing {result.missing_keys[:3]}{'...' if len(result.missing_keys) > 3 else ''}, "

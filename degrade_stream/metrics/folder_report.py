@@ -59,7 +59,7 @@ def structure_report(hq_dir: Path, lq_dir: Path, device: torch.device | str = "c
 
 
 def evaluate_folders(real: str | os.PathLike, synth: str | os.PathLike, hq: str | os.PathLike | None = None,
-                     patch_size: int = 32, patches_per_image: int = 64, seed: int = 0, epochs: int = 8,
+                     patch_size: int = 32, patches_per_image: int = 64, seed: int = 0, steps: int = 300,
                      classifier: bool = True, inception_weights: str | os.PathLike | None = None,
                      device: torch.device | str = "cpu") -> dict[str, Any]:
     """The full evaluation report as a JSON-safe dict."""
@@ -70,13 +70,13 @@ def evaluate_folders(real: str | os.PathLike, synth: str | os.PathLike, hq: str 
     report: dict[str, Any] = {
         "real": str(real_dir), "synth": str(lq_dir), "hq": str(hq_dir) if hq_dir else None,
         "settings": {"patch_size": patch_size, "patches_per_image": patches_per_image, "seed": seed,
-                     "classifier_epochs": epochs if classifier else 0},
+                     "classifier_steps": steps if classifier else 0},
     }
     if hq_dir is not None:
         report["structure"] = structure_report(hq_dir, lq_dir, device)
     real_patches, real_skipped = folder_patches(real_dir, patch_size, patches_per_image, seed)
     synth_patches, synth_skipped = folder_patches(lq_dir, patch_size, patches_per_image, seed)
-    report["realism"] = realism_report(real_patches, synth_patches, seed=seed, epochs=epochs,
+    report["realism"] = realism_report(real_patches, synth_patches, seed=seed, steps=steps,
                                        classifier=classifier, device=device)
     report["realism"]["skipped"] = real_skipped + synth_skipped
     if inception_weights is not None:

@@ -42,5 +42,22 @@ def frechet_distance(mu1: Tensor, sigma1: Tensor, mu2: Tensor, sigma2: Tensor) -
 
 
 def frechet_between(features_a: Tensor, features_b: Tensor) -> float:
-    """Fréchet distance between the Gaussian fits of two (N, D) feature sets."""
-    return frechet_distance(*gaussian_stats(features_a), *gaussian_stats(features_b))
+    """Fréchet distance between the Gaussian fits of two (N, D) feature sets.
+
+    With fewer samples than dimensions (FID's 2048-d features of a few hundred images) the
+    covariances have low rank: S1 = A A^T / (n1 - 1) and S2 = B B^T / (n2 - 1) with A, B the centred
+    features (D, n). The nonzero eigenvalues of S1 S2 are those of (A^T B)(A^T B)^T / ((n1-1)(n2-1)),
+    so tr((S1 S2)^{1/2}) is the sum of the singular values of the small (n1, n2) matrix A^T B,
+    exact and far cheaper than two D x D eigendecompositions.
+    """
+    mu_a, sigma_a = gaussian_stats(features_a)
+    mu_b, sigma_b = gaussian_stats(features_b)
+    n_a, dim = features_a.shape
+    n_b = features_b.shape[0]
+    if min(n_a, n_b) >= dim:
+        return frechet_distance(mu_a, sigma_a, mu_b, sigma_b)
+    a = features_a.to(torch.float64) - mu_a
+    b = features_b.to(torch.float64) - mu_b
+    cross = torch.linalg.svdvals(a @ b.T).sum() / ((n_a - 1) * (n_b - 1)) ** 0.5
+    value = (mu_a - mu_b).square().sum() + torch.trace(sigma_a) + torch.trace(sigma_b) - 2 * cross
+    return max(float(value), 0.0)

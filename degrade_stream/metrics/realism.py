@@ -30,7 +30,7 @@ def stats_frechet(real_stats: Tensor, synth_stats: Tensor) -> dict[str, float]:
     return {"frechet_all": frechet_between(a, b), "frechet_degradation": frechet_between(a[:, keep], b[:, keep])}
 
 
-def realism_report(real_patches: Tensor, synth_patches: Tensor, seed: int = 0, epochs: int = 8,
+def realism_report(real_patches: Tensor, synth_patches: Tensor, seed: int = 0, steps: int = 300,
                    classifier: bool = True, device: torch.device | str = "cpu") -> dict[str, object]:
     """Both realism measures for two (N, 3, P, P) patch sets in [0, 1]."""
     report: dict[str, object] = {
@@ -39,6 +39,6 @@ def realism_report(real_patches: Tensor, synth_patches: Tensor, seed: int = 0, e
                         degradation_stats(synth_patches.to(device)).cpu()),
     }
     if classifier:
-        report["classifier"] = classifier_two_sample_test(real_patches, synth_patches, seed=seed, epochs=epochs,
+        report["classifier"] = classifier_two_sample_test(real_patches, synth_patches, seed=seed, steps=steps,
                                                           device=device)
     return report

@@ -43,14 +43,24 @@ def _init_weights(model: nn.Module, generator: torch.Generator) -> None:
 
 
 def _balanced_split(count_a: int, count_b: int, generator: torch.Generator) -> tuple[Tensor, ...]:
-    """Indices (train_a, test_a, train_b, test_b): both classes subsampled to the same size, halved."""
+    """Indices (train_a, test_a, train_b, test_b): both classes subsampled to the same size n, halved.
+
+    One permutation of range(n) splits both sets, so two identical sets get identical splits (the
+    classifier sees each training patch with both labels and scores exactly 0.5), instead of a
+    patch landing in the training half of one class and the test half of the other, which a
+    classifier that memorises would score below chance.
+    """
     n = min(count_a, count_b)
     if n < 4:
         raise ValueError(f"the two-sample test needs at least 4 patches per set, got {count_a} and {count_b}")
-    pick_a = torch.randperm(count_a, generator=generator)[:n]
-    pick_b = torch.randperm(count_b, generator=generator)[:n]
+
+    def subsample(count: int) -> Tensor:
+        return torch.arange(n) if count == n else torch.randperm(count, generator=generator)[:n].sort().values
+
+    keep_a, keep_b = subsample(count_a), subsample(count_b)
+    order = torch.randperm(n, generator=generator)
     half = n // 2
-    return pick_a[:half], pick_a[half:], pick_b[:half], pick_b[half:]
+    return keep_a[order[:half]], keep_a[order[half:]], keep_b[order[:half]], keep_b[order[half:]]
 
 
 def _binomial_p_value(correct: int, total: int) -> float:
@@ -61,10 +71,13 @@ def _binomial_p_value(correct: int, total: int) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2))
 
 
-def classifier_two_sample_test(real: Tensor, synth: Tensor, seed: int = 0, epochs: int = 8,
-                               batch_size: int = 64, lr: float = 2e-3,
+def classifier_two_sample_test(real: Tensor, synth: Tensor, seed: int = 0, steps: int = 300,
+                               batch_size: int = 32, lr: float = 2e-3,
                                device: torch.device | str = "cpu") -> dict[str, float | int]:
-    """Train on half of the (N, 3, P, P) patches of each set, report accuracy on the other half."""
+    """Train on half of the (N, 3, P, P) patches of each set for ``steps`` Adam steps; accuracy on the other half.
+
+    Training length is counted in steps, not epochs, so small patch sets still get a trained classifier.
+    """
     generator = torch.Generator().manual_seed(seed)
     train_a, test_a, train_b, test_b = _balanced_split(real.shape[0], synth.shape[0], generator)
     inputs = torch.cat([high_pass(real[train_a]), high_pass(synth[train_b])]).to(device)
@@ -77,14 +90,15 @@ def classifier_two_sample_test(real: Tensor, synth: Tensor, seed: int = 0, epoch
     model.to(device).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.BCEWithLogitsLoss()
-    for _ in range(epochs):
-        order = torch.randperm(inputs.shape[0], generator=generator).to(device)
-        for start in range(0, inputs.shape[0], batch_size):
-            batch = order[start:start + batch_size]
-            loss = loss_fn(model(inputs[batch])[:, 0], labels[batch])
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
+    order = torch.empty(0, dtype=torch.long)
+    for _ in range(steps):
+        if order.numel() < batch_size:  # a new shuffled pass over the training set
+            order = torch.cat([order, torch.randperm(inputs.shape[0], generator=generator)])
+        batch, order = order[:batch_size].to(device), order[batch_size:]
+        loss = loss_fn(model(inputs[batch])[:, 0], labels[batch])
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
     model.eval()
     with torch.inference_mode():
         logits = torch.cat([model(tests[i:i + 256])[:, 0] for i in range(0, tests.shape[0], 256)])

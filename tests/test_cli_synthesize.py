@@ -1,0 +1,133 @@
+"""``degrade-stream synthesize``: layout, byte-identical reruns, sharding, kill-and-resume, skipped files, errors."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+
+import degrade_stream as ds
+from cli_helpers import cli_env, console_script, run_cli, tree_digest
+
+CONFIG = "realesrgan"  # every random choice per sample: determinism is not trivially true
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, data_dir) -> Path:
+    out = tmp_path_factory.mktemp("synth") / "ref"
+    result = run_cli("synthesize", "--config", CONFIG, "--hq", data_dir / "hq", "--out", out, "--seed", "7",
+                     "--batch-size", "2", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "5 pairs written, 0 already present, 0 files skipped" in result.stdout
+    return out
+
+
+def test_writes_the_documented_layout(reference, data_dir):
+    names = sorted(p.stem for p in (data_dir / "hq").iterdir())
+    assert sorted(p.stem for p in (reference / "gt").glob("*.png")) == names
+    assert sorted(p.stem for p in (reference / "lq").glob("*.png")) == names
+    chain = ds.load_chain(reference / "chain.yaml")
+    assert chain.config_hash() == ds.load_chain(CONFIG).config_hash()
+    records = [json.loads(line) for line in (reference / "pairs.jsonl").read_text().splitlines()]
+    assert [r["name"] for r in records] == names
+    for record in records:
+        gt = Image.open(reference / record["gt"])
+        lq = Image.open(reference / record["lq"])
+        assert gt.width == 4 * lq.width and gt.height == 4 * lq.height  # HQ cropped to a multiple of the scale
+        source = Image.open(data_dir / "hq" / record["source"])
+        assert gt.width == source.width // 4 * 4
+        assert isinstance(record["seed"], int) and record["t"] is None and len(record["params"]) == 1
+    assert not list((reference / "gt").glob(".*")) and not list((reference / "lq").glob(".*"))
+
+
+def test_rerun_writes_identical_bytes(reference, data_dir, tmp_path):
+    out = tmp_path / "again"
+    result = run_cli("synthesize", "--config", CONFIG, "--hq", data_dir / "hq", "--out", out, "--seed", "7",
+                     "--batch-size", "2", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert tree_digest(out) == tree_digest(reference)
+
+
+def test_shards_with_variants_cover_every_pair_once(data_dir, tmp_path):
+    hq, out = tmp_path / "hq", tmp_path / "sharded"
+    hq.mkdir()
+    for name in ("swinir_set5__head.png", "swinir_set5__bird.png", "mmagic_face__000001.png"):
+        shutil.copy(data_dir / "hq" / name, hq / name)
+    for shard in ("0/2", "1/2"):
+        result = run_cli("synthesize", "--config", CONFIG, "--hq", hq, "--out", out, "--variants", "2",
+                         "--shard", shard, "--no-progress")
+        assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in (out / "pairs.jsonl").read_text().splitlines()]
+    assert len(records) == 6
+    assert sorted(p.name for p in (out / "lq").iterdir()) == sorted(
+        f"{p.stem}_v{k}.png" for p in hq.iterdir() for k in (0, 1))
+    assert len(list((out / "gt").iterdir())) == 3
+    by_name = {}
+    for r in records:
+        by_name.setdefault(r["name"], set()).add(r["seed"])
+    assert all(len(seeds) == 2 for seeds in by_name.values())  # variants get distinct seeds
+
+
+def test_killed_run_resumes_to_identical_output_without_partial_files(reference, data_dir, tmp_path):
+    out = tmp_path / "killed"
+    args = [console_script(), "synthesize", "--config", CONFIG, "--hq", str(data_dir / "hq"), "--out", str(out),
+            "--seed", "7", "--batch-size", "2", "--no-progress"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_env())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (out / "lq").is_dir() and any((out / "lq").glob("*.png")):
+            break
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    written = list((out / "lq").glob("*.png"))
+    assert 1 <= len(written) < 5, "the run was not interrupted after its first pairs"
+    for png in list((out / "gt").glob("*.png")) + written:  # whatever exists is complete
+        Image.open(png).load()
+    result = run_cli(*args[1:])
+    assert result.returncode == 0, result.stderr
+    assert "already present" in result.stdout
+    assert tree_digest(out) == tree_digest(reference)
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_unreadable_files_are_skipped_and_reported(data_dir, tmp_path):
+    hq = tmp_path / "hq"
+    (hq / "sub").mkdir(parents=True)
+    shutil.copy(data_dir / "hq" / "swinir_set5__head.png", hq / "sub" / "head.png")
+    (hq / "garbage.png").write_bytes(b"this is not an image")
+    data = (data_dir / "hq" / "swinir_set5__bird.png").read_bytes()
+    (hq / "truncated.png").write_bytes(data[: len(data) // 3])
+    out = tmp_path / "out"
+    result = run_cli("synthesize", "--config", CONFIG, "--hq", hq, "--out", out, "--no-progress")
+    assert result.returncode == 1, result.stderr
+    assert "1 pairs written, 0 already present, 2 files skipped" in result.stdout
+    skipped = dict(line.split("\t", 1) for line in (out / "skipped.txt").read_text().splitlines())
+    assert sorted(skipped) == ["garbage.png", "truncated.png"]
+    assert all("cannot read image" in reason for reason in skipped.values())
+    assert (out / "lq" / "sub__head.png").is_file()
+
+
+def test_bad_input_and_output_folders_are_clear_errors(reference, data_dir, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("synthesize", "--config", CONFIG, "--hq", empty, "--out", tmp_path / "o1")
+    assert result.returncode == 2 and "no image files under" in result.stderr
+    assert not (tmp_path / "o1").exists()
+
+    result = run_cli("synthesize", "--config", "bicubic", "--hq", data_dir / "hq", "--out", reference)
+    assert result.returncode == 2 and "holds pairs from a different config" in result.stderr
+
+    blocked = tmp_path / "blocked"
+    (blocked / "lq").mkdir(parents=True)
+    (blocked / "lq" / "mine.png").write_bytes(b"")
+    result = run_cli("synthesize", "--config", CONFIG, "--hq", data_dir / "hq", "--out", blocked)
+    assert result.returncode == 2 and "is in the way" in result.stderr
+    assert [p.name for p in blocked.rglob("*")] == ["lq", "mine.png"]
