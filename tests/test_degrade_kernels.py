@@ -112,3 +112,11 @@ def test_sampler_distribution_matches_basicsr_random_mixed_kernels():
     ref = _widths(ref)  # standard error of its mean ~1.2%, of its std ~2%
     assert ours.mean() == pytest.approx(ref.mean(), rel=0.04)
     assert ours.std() == pytest.approx(ref.std(), rel=0.06)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_kernels_on_cuda_equal_cpu():
+    seeds = torch.arange(16)
+    cpu = build_blur_kernels(sample_blur_params(SampleRandom(seeds), sinc_prob=0.3))
+    gpu = build_blur_kernels(sample_blur_params(SampleRandom(seeds, device="cuda"), sinc_prob=0.3))
+    assert gpu.device.type == "cuda" and torch.allclose(cpu, gpu.cpu(), atol=1e-5)

@@ -126,3 +126,29 @@ def test_bad_config_names_the_key():
         ds.load_chain({"stages": [{"type": "classical", "kernel_range": [6, 20]}]})
     with pytest.raises(ValueError, match=r"stages\[0\]\.scale"):
         ds.load_chain({"stages": [{"type": "bsrgan", "scale": 0}]})
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_stage_pickles(name):
+    import pickle
+    stage = ds.load_chain(name).stages[0]
+    again = pickle.loads(pickle.dumps(stage))
+    assert again.to_config() == stage.to_config() and again.scale == stage.scale
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_runs_replays_and_matches_cpu_where_no_noise_is_drawn(crops):
+    cuda = torch.device("cuda")
+    for name in MODELS:
+        chain = ds.load_chain(name, device=cuda)
+        out = chain(crops.to(cuda), seed=torch.tensor([5, 6]))
+        assert out.lq.device.type == "cuda" and out.lq.shape == (2, 3, 32, 32)
+        assert torch.equal(chain(crops.to(cuda), params=out.params).lq, out.lq)
+    cpu = ds.load_chain("bicubic")(crops, seed=0).lq
+    gpu = ds.load_chain("bicubic")(crops.to(cuda), seed=0).lq.cpu()
+    assert (cpu - gpu).abs().max() <= 1 / 255 + 1e-6
+    # params are drawn identically on both devices (counter-based RNG); noise fields are device-specific
+    stage = ds.load_chain("realesrgan").stages[0]
+    p_cpu = stage.sample_params(crops, torch.tensor([5, 6]))
+    p_gpu = stage.sample_params(crops.to(cuda), torch.tensor([5, 6]))
+    assert torch.allclose(p_cpu["scale1"], p_gpu["scale1"].cpu()) and torch.equal(p_cpu["mode1"], p_gpu["mode1"].cpu())
