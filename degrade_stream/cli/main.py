@@ -12,6 +12,7 @@ COMMANDS = [
     "train_ddpm_cmd",
     "synthesize_cmd",
     "evaluate_cmd",
+    "sweep_cmd",
 ]
 
 

@@ -1,0 +1,106 @@
+"""``degrade-stream sweep``: the paper's Fig. 4 on your data: for each fixed t, synthesize and evaluate."""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from ..core.config import resolve_config
+from ..metrics.folder_report import evaluate_folders
+from .evaluate_cmd import check_patch_args
+from .output_folder import write_text_atomic
+from .pair_writer import resolve_device, synthesize_pairs
+from .sweep_plot import plot_sweep
+
+NAME = "sweep"
+HELP = ("for each fixed diffusion step t: synthesize pairs, measure realism against real LQ and PSNR "
+        "against HQ; writes sweep.csv and sweep.png")
+REFINE_STAGE = "ddpm_refine"
+COLUMNS = ("t", "pairs", "psnr_mean", "psnr_median", "ssim_mean", "fraction_below_24db", "frechet_all",
+           "frechet_degradation", "classifier_accuracy")
+
+
+def parse_steps(text: str) -> list[int]:
+    """``"0,50,100"`` -> [0, 50, 100]; integers >= 0, no repeats."""
+    try:
+        steps = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--t: expected comma-separated integers such as 0,50,100,200, got {text!r}") from None
+    if not steps or any(t < 0 for t in steps) or len(set(steps)) != len(steps):
+        raise ValueError(f"--t: expected distinct integers >= 0, got {text!r}")
+    return steps
+
+
+def config_at_step(config: dict[str, Any], t: int) -> dict[str, Any]:
+    """A copy of a chain config with ``t_range: [t, t]`` on every ddpm_refine stage."""
+    fixed = copy.deepcopy(config)
+    stages = [s for s in fixed.get("stages") or [] if isinstance(s, dict) and s.get("type") == REFINE_STAGE]
+    if not stages:
+        raise ValueError(f"--config has no '{REFINE_STAGE}' stage whose t could be swept "
+                         "(e.g. use realesrgan_ddpm)")
+    for stage in stages:
+        stage["t_range"] = [t, t]
+    if "name" in fixed:
+        fixed["name"] = f"{fixed['name']}_t{t}"
+    return fixed
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, metavar="NAME|YAML",
+                        help="a chain with a ddpm_refine stage, e.g. realesrgan_ddpm")
+    parser.add_argument("--hq", required=True, metavar="DIR", help="folder of HQ images")
+    parser.add_argument("--real", required=True, metavar="DIR", help="folder of real LQ images")
+    parser.add_argument("--t", default="0,50,100,200", metavar="T1,T2,...",
+                        help="diffusion steps to try (default 0,50,100,200)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder: t_<T>/ pairs, sweep.csv, sweep.png")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the pairs, patches and classifier (default 0)")
+    parser.add_argument("--batch-size", type=int, default=8, help="images per chain call (default 8)")
+    parser.add_argument("--device", default="auto", help="torch device (default: cuda if available, else cpu)")
+    parser.add_argument("--patch-size", type=int, default=32, help="realism patch size (default 32)")
+    parser.add_argument("--patches-per-image", type=int, default=64, metavar="N", help="(default 64)")
+    parser.add_argument("--steps", type=int, default=300, help="classifier training steps (default 300)")
+    parser.add_argument("--no-classifier", action="store_true", help="skip the classifier two-sample test")
+
+
+def run(args: argparse.Namespace) -> int:
+    check_patch_args(args)
+    steps = parse_steps(args.t)
+    config = resolve_config(args.config, "chains")
+    configs = {t: config_at_step(config, t) for t in steps}  # errors before any work
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(args.device)
+    rows = []
+    for t in steps:
+        pairs_dir = out / f"t_{t}"
+        summary = synthesize_pairs(configs[t], args.hq, pairs_dir, seed=args.seed, batch_size=args.batch_size,
+                                   device=args.device, progress=False)
+        report = evaluate_folders(args.real, pairs_dir, patch_size=args.patch_size,
+                                  patches_per_image=args.patches_per_image, seed=args.seed, steps=args.steps,
+                                  classifier=not args.no_classifier, device=device)
+        structure, realism = report["structure"], report["realism"]
+        row = {"t": t, "pairs": structure["pairs"], "psnr_mean": structure["psnr_mean"],
+               "psnr_median": structure["psnr_median"], "ssim_mean": structure["ssim_mean"],
+               "fraction_below_24db": structure["fraction_below_24db"], "frechet_all": realism["frechet_all"],
+               "frechet_degradation": realism["frechet_degradation"],
+               "classifier_accuracy": realism["classifier"]["accuracy"] if "classifier" in realism else ""}
+        rows.append(row)
+        print(f"t={t:4d}: {summary.written + summary.present} pairs, PSNR {row['psnr_mean']:.2f} dB, "
+              f"Fréchet {row['frechet_degradation']:.3f} (all stats {row['frechet_all']:.3f})"
+              + (f", classifier {row['classifier_accuracy']:.3f}" if row["classifier_accuracy"] != "" else ""),
+              flush=True)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    write_text_atomic(out / "sweep.csv", text.getvalue())
+    print(f"wrote {out / 'sweep.csv'}")
+    if plot_sweep(rows, out / "sweep.png"):
+        print(f"wrote {out / 'sweep.png'}")
+    else:
+        print("sweep.png not drawn: matplotlib is not installed (pip install 'degrade_stream[plot]')")
+    return 0
