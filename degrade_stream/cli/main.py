@@ -13,6 +13,7 @@ COMMANDS = [
     "synthesize_cmd",
     "evaluate_cmd",
     "sweep_cmd",
+    "demo_cmd",
 ]
 
 

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import io
 from pathlib import Path
-from typing import Any
-
 from ..core.config import resolve_config
 from ..metrics.folder_report import evaluate_folders
 from .evaluate_cmd import check_patch_args
+from .fixed_step import config_at_step, parse_steps
 from .output_folder import write_text_atomic
 from .pair_writer import resolve_device, synthesize_pairs
 from .sweep_plot import plot_sweep
@@ -18,34 +16,8 @@ from .sweep_plot import plot_sweep
 NAME = "sweep"
 HELP = ("for each fixed diffusion step t: synthesize pairs, measure realism against real LQ and PSNR "
         "against HQ; writes sweep.csv and sweep.png")
-REFINE_STAGE = "ddpm_refine"
 COLUMNS = ("t", "pairs", "psnr_mean", "psnr_median", "ssim_mean", "fraction_below_24db", "frechet_all",
            "frechet_degradation", "classifier_accuracy")
-
-
-def parse_steps(text: str) -> list[int]:
-    """``"0,50,100"`` -> [0, 50, 100]; integers >= 0, no repeats."""
-    try:
-        steps = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"--t: expected comma-separated integers such as 0,50,100,200, got {text!r}") from None
-    if not steps or any(t < 0 for t in steps) or len(set(steps)) != len(steps):
-        raise ValueError(f"--t: expected distinct integers >= 0, got {text!r}")
-    return steps
-
-
-def config_at_step(config: dict[str, Any], t: int) -> dict[str, Any]:
-    """A copy of a chain config with ``t_range: [t, t]`` on every ddpm_refine stage."""
-    fixed = copy.deepcopy(config)
-    stages = [s for s in fixed.get("stages") or [] if isinstance(s, dict) and s.get("type") == REFINE_STAGE]
-    if not stages:
-        raise ValueError(f"--config has no '{REFINE_STAGE}' stage whose t could be swept "
-                         "(e.g. use realesrgan_ddpm)")
-    for stage in stages:
-        stage["t_range"] = [t, t]
-    if "name" in fixed:
-        fixed["name"] = f"{fixed['name']}_t{t}"
-    return fixed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
