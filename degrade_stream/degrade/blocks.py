@@ -9,12 +9,12 @@ from torch import Tensor
 from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
 from ..core.registry import register
 from ..core.transform import Params, Transform
-from .blur_kernels import KINDS, build_blur_kernels, sample_blur_params
+from .blur_kernels import KERNEL_PAD, KINDS, build_blur_kernels, crop_kernel, odd_kernel_range, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .quantize import round_to_8bit
-from .realesrgan import KERNEL_PAD, apply_noise, crop_kernel, odd_kernel_range, sample_noise
-from .resize import MODES, resize_per_sample
+from .noise import apply_noise, sample_noise
+from .resize import resize_per_sample
 from .usm import usm_sharpen
 
 

@@ -14,6 +14,8 @@ import math
 import torch
 from torch import Tensor
 
+from ..core.checks import check_range
+from ..core.errors import ConfigError
 from ..core.random import SampleRandom
 from .kernel_grid import kernel_grid
 from .sinc_kernel import sinc_kernel_values
@@ -21,6 +23,7 @@ from .sinc_kernel import sinc_kernel_values
 #: Kernel kinds, in the order of Real-ESRGAN's ``kernel_list``; SINC is drawn separately (``sinc_prob``).
 KINDS = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso")
 SINC = len(KINDS)
+KERNEL_PAD = 21  # Real-ESRGAN pads every kernel to 21x21
 #: Real-ESRGAN x4plus defaults (options/train_realesrnet_x4plus.yml).
 DEFAULT_KIND_PROBS = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03)
 
@@ -79,3 +82,17 @@ def build_blur_kernels(params: dict[str, Tensor], size: int = 21) -> Tensor:
     inside = (x.abs() <= half) & (y.abs() <= half)
     kern = torch.where(inside, kern, torch.zeros_like(kern))
     return kern / kern.sum(dim=(-2, -1), keepdim=True)
+
+
+def odd_kernel_range(name: str, value: tuple[int, int]) -> tuple[int, int]:
+    """A [min, max] kernel-size range of odd sizes up to 21."""
+    lo, hi = check_range(name, value, low=1, high=KERNEL_PAD, integer=True)
+    if lo % 2 == 0 or hi % 2 == 0:
+        raise ConfigError(name, f"kernel sizes must be odd, got {list(value)}")
+    return int(lo), int(hi)
+
+
+def crop_kernel(kernel: Tensor, size: int) -> Tensor:
+    """The centred (.., size, size) part of zero-padded kernels."""
+    off = (kernel.shape[-1] - size) // 2
+    return kernel[..., off:off + size, off:off + size]

@@ -25,12 +25,12 @@ from ..core.params import select_params
 from ..core.random import derive_seeds
 from ..core.registry import register
 from ..core.transform import Params
+from .blur_kernels import crop_kernel
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .kernel_grid import kernel_grid
 from .model_base import DegradationModel
 from .noise import normal_fields
-from .realesrgan import crop_kernel
 from .resize import MODES, resize
 
 BLUR_PAD = 25  # BSRGAN's largest blur kernel: 2*11 + 3

@@ -15,12 +15,11 @@ from ..core.checks import check_choice, check_prob, check_probs, check_range
 from ..core.random import derive_seeds
 from ..core.registry import register
 from ..core.transform import Params
-from .blur_kernels import build_blur_kernels, sample_blur_params
+from .blur_kernels import KERNEL_PAD, build_blur_kernels, crop_kernel, odd_kernel_range, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .model_base import DegradationModel
 from .noise import add_gaussian_noise
-from .realesrgan import KERNEL_PAD, odd_kernel_range, crop_kernel
 from .resize import MODES, resize_per_sample
 
 

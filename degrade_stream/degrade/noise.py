@@ -19,6 +19,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..core.random import SampleRandom, derive_seeds
+from ..core.transform import Params
+
 _LUMA = (0.2989, 0.587, 0.114)  # torchvision rgb_to_grayscale, as BasicSR uses
 
 
@@ -67,3 +70,20 @@ def add_poisson_noise(x: Tensor, scale: Tensor, gray: Tensor, noise_seed: Tensor
     gray_noise = _poisson_noise(luma, gens).expand_as(color)
     noise = torch.where(gray.to(x.device)[:, None, None, None], gray_noise, color)
     return (x + scale.to(x.device, x.dtype)[:, None, None, None] * noise).clamp(0.0, 1.0)
+
+
+def sample_noise(rng: SampleRandom, seeds: Tensor, salt: int, gaussian_prob: float, sigma_range: tuple[float, float],
+                 poisson_range: tuple[float, float], gray_prob: float) -> Params:
+    """Per-sample noise choice: gaussian (else Poisson), its level, gray or colour, and a field seed."""
+    return {"gaussian": rng.bernoulli(gaussian_prob),
+            "sigma": rng.uniform(low=sigma_range[0], high=sigma_range[1]),
+            "poisson_scale": rng.uniform(low=poisson_range[0], high=poisson_range[1]),
+            "gray": rng.bernoulli(gray_prob),
+            "noise_seed": derive_seeds(seeds, salt)}
+
+
+def apply_noise(x: Tensor, p: Params, gaussian: bool) -> Tensor:
+    """Gaussian or Poisson noise for a group of samples that share the choice ``gaussian``."""
+    if gaussian:
+        return add_gaussian_noise(x, p["sigma"], p["gray"], p["noise_seed"])
+    return add_poisson_noise(x, p["poisson_scale"], p["gray"], p["noise_seed"])

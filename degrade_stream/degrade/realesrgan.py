@@ -18,30 +18,18 @@ import torch
 from torch import Tensor
 
 from ..core.checks import check_prob, check_probs, check_range
-from ..core.errors import ConfigError
 from ..core.params import select_params
-from ..core.random import SampleRandom, derive_seeds
+from ..core.random import SampleRandom
 from ..core.registry import register
 from ..core.transform import Params
-from .blur_kernels import KINDS, build_blur_kernels, sample_blur_params
+from .blur_kernels import KERNEL_PAD, KINDS, build_blur_kernels, crop_kernel, odd_kernel_range, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .model_base import DegradationModel
-from .noise import add_gaussian_noise, add_poisson_noise
+from .noise import apply_noise, sample_noise
 from .resize import MODES, resize, scaled_size
 from .sinc_kernel import sinc_kernels
 from .usm import usm_sharpen
-
-KERNEL_PAD = 21  # Real-ESRGAN pads every kernel to 21x21
-
-
-def odd_kernel_range(name: str, value: tuple[int, int]) -> tuple[int, int]:
-    """A [min, max] kernel-size range of odd sizes up to 21."""
-    lo, hi = check_range(name, value, low=1, high=KERNEL_PAD, integer=True)
-    if lo % 2 == 0 or hi % 2 == 0:
-        raise ConfigError(name, f"kernel sizes must be odd, got {list(value)}")
-    return int(lo), int(hi)
-
 
 def sample_resize_factor(rng: SampleRandom, probs: tuple[float, float, float], rng_range: tuple[float, float]) -> Tensor:
     """(B,) factors: up U(1, max) / down U(min, 1) / keep 1 with ``probs`` (Real-ESRGAN ``updown_type``)."""
@@ -49,29 +37,6 @@ def sample_resize_factor(rng: SampleRandom, probs: tuple[float, float, float], r
     up = rng.uniform(low=1.0, high=rng_range[1])
     down = rng.uniform(low=rng_range[0], high=1.0)
     return torch.where(kind == 0, up, torch.where(kind == 1, down, torch.ones_like(up)))
-
-
-def sample_noise(rng: SampleRandom, seeds: Tensor, salt: int, gaussian_prob: float, sigma_range: tuple[float, float],
-                 poisson_range: tuple[float, float], gray_prob: float) -> Params:
-    """Per-sample noise choice: gaussian (else Poisson), its level, gray or colour, and a field seed."""
-    return {"gaussian": rng.bernoulli(gaussian_prob),
-            "sigma": rng.uniform(low=sigma_range[0], high=sigma_range[1]),
-            "poisson_scale": rng.uniform(low=poisson_range[0], high=poisson_range[1]),
-            "gray": rng.bernoulli(gray_prob),
-            "noise_seed": derive_seeds(seeds, salt)}
-
-
-def apply_noise(x: Tensor, p: Params, gaussian: bool) -> Tensor:
-    """Gaussian or Poisson noise for a group of samples that share the choice ``gaussian``."""
-    if gaussian:
-        return add_gaussian_noise(x, p["sigma"], p["gray"], p["noise_seed"])
-    return add_poisson_noise(x, p["poisson_scale"], p["gray"], p["noise_seed"])
-
-
-def crop_kernel(kernel: Tensor, size: int) -> Tensor:
-    """The centred (.., size, size) part of zero-padded kernels."""
-    off = (kernel.shape[-1] - size) // 2
-    return kernel[..., off:off + size, off:off + size]
 
 
 @register("realesrgan")
