@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from degrade_stream.diffusion.checkpoint import write_checkpoint
@@ -30,3 +31,13 @@ def micro_checkpoint(folder: Path, seed: int = 0) -> Path:
     state = model.state_dict()
     config = micro_train_config().to_dict()
     return write_checkpoint(folder, 1, state, state, None, config)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    """Run a test module with one intra-op thread: on a shared 2-core CI machine two OpenMP threads
+    per process wait on each other at every barrier and small ops get ~100x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from diffusion_helpers import single_thread  # noqa: F401  (autouse fixture)
 from degrade_stream.diffusion.schedule import (NoiseSchedule, ScheduleConfig, cosine_betas, linear_betas,
                                                make_schedule, sigmoid_betas)
 

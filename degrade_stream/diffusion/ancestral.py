@@ -1,9 +1,9 @@
 """DDPM ancestral sampling from per-sample start steps (Ho et al. 2020, alg. 2, from x_t instead of x_T).
 
 Per-sample t: one shared loop s = max(t) .. 1, and sample i is updated only while s <= t_i. The
-batch is sorted by t once (one host sync per call), so at step s the samples still running are a
-prefix of the sorted batch and the network runs on that prefix only: no work is spent on finished
-samples and no further host syncs are needed.
+batch is sorted by t (descending) once (one host sync per call), so at step s the samples that have
+started are a prefix of the sorted batch and the network runs on that prefix only: no work is spent
+on samples that have not started yet and no further host syncs are needed.
 """
 from __future__ import annotations
 
@@ -45,10 +45,10 @@ def sample_ancestral(denoiser: Denoiser, x_t: Tensor, t: Tensor, noise: NoiseFn)
     order_dev = order.to(x_t.device)
     x = x_t[order_dev].float().clone()
     top = t_sorted[0] if t_sorted else 0
-    running = len(t_sorted)
+    running = 0  # samples with t_i >= s: a prefix of the sorted batch that grows as s descends
     for s in range(top, 0, -1):
-        while running and t_sorted[running - 1] < s:
-            running -= 1
+        while running < len(t_sorted) and t_sorted[running] >= s:
+            running += 1
         z = noise(s)[order_dev[:running]] if s > 1 else None
         x[:running] = ancestral_step(denoiser, x[:running], s, z)
     out = torch.empty_like(x)
