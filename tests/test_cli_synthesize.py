@@ -5,7 +5,9 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -47,11 +49,18 @@ def test_writes_the_documented_layout(reference, data_dir):
     assert not list((reference / "gt").glob(".*")) and not list((reference / "lq").glob(".*"))
 
 
-def test_rerun_writes_identical_bytes(reference, data_dir, tmp_path):
-    out = tmp_path / "again"
-    result = run_cli("synthesize", "--config", CONFIG, "--hq", data_dir / "hq", "--out", out, "--seed", "7",
-                     "--batch-size", "2", "--no-progress")
+def test_rerun_under_torchrun_writes_identical_bytes_with_one_summary(reference, data_dir, tmp_path):
+    """A second run, split over two ranks by torchrun (gloo), gives the reference's bytes exactly."""
+    out = tmp_path / "torchrun"
+    with socket.socket() as probe:  # a free port for the rendezvous
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(port),
+               console_script(), "synthesize", "--config", CONFIG, "--hq", str(data_dir / "hq"), "--out", str(out),
+               "--seed", "7", "--batch-size", "2", "--no-progress"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180, env=cli_env())
     assert result.returncode == 0, result.stderr
+    assert result.stdout.count("pairs written") == 1 and "5 pairs written" in result.stdout
     assert tree_digest(out) == tree_digest(reference)
 
 
