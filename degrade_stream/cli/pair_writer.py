@@ -116,10 +116,10 @@ def synthesize_pairs(config: str | os.PathLike | Mapping[str, Any], hq_dir: str 
     plan: PairPlan = plan_pairs(hq_dir, chain.scale, variants, batch_size)
     run_info = {"config_hash": chain.config_hash(), "seed": int(seed), "variants": int(variants),
                 "scale": chain.scale, "degrade_stream": __version__}
-    prepare_output(out, run_info, chain.to_config())
-    remove_stale_temp_files(out)
     target = resolve_device(device)
     chain.to(target)
+    prepare_output(out, run_info, chain.to_config())
+    remove_stale_temp_files(out)
 
     done = set(finished_pairs(out))
     part = out / PARTS_DIR / f"shard-{shard.index}-of-{shard.count}.jsonl"
