@@ -163,3 +163,28 @@ def load_state_checked(module: torch.nn.Module, state: dict[str, Tensor], source
             parts.append(f"wrong shapes ({'; '.join(shapes[:3])})")
         raise ValueError(f"{source}: the weights do not match the architecture in the config: " + "; ".join(parts))
     module.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+
+
+def export_model(checkpoint: str | os.PathLike, dest: str | os.PathLike, notes: dict[str, Any] | None = None) -> Path:
+    """Copy a checkpoint's EMA weights and architecture into a small inference-only folder
+    (config.yaml with ``model``, ``schedule`` and optional ``notes``; ema.safetensors), atomically."""
+    src = resolve_checkpoint(checkpoint)
+    config = read_config(src)
+    slim = {"model": config["model"], "schedule": config.get("schedule", {})}
+    if notes:
+        slim["notes"] = notes
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        save_file(_plain_state(read_weights(src / EMA_FILE)), str(tmp / EMA_FILE))
+        (tmp / CONFIG_FILE).write_text(yaml.safe_dump(slim, sort_keys=False), encoding="utf-8")
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return dest
