@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -12,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from PIL import Image
 
 import degrade_stream as ds
