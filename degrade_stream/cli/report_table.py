@@ -20,6 +20,8 @@ def format_report(report: dict[str, Any]) -> str:
               f"{size}x{size} patches", ""),
              ("  Fréchet distance, all statistics", f"{realism['frechet_all']:.3f}"),
              ("  Fréchet distance, without colour/brightness", f"{realism['frechet_degradation']:.3f}")]
+    if realism.get("skipped"):
+        rows.append(("  images left out (unreadable or too small)", f"{len(realism['skipped'])} (listed in the JSON)"))
     classifier = realism.get("classifier")
     if classifier:
         rows.append(("  classifier accuracy (0.5 = indistinguishable)",
