@@ -1,0 +1,135 @@
+"""Refiner throughput (issue 4). Run: ``.venv/bin/python benchmarks/bench_refiner.py [--device cuda]``.
+
+Images/s of the ``ddpm_refine`` stage for the ``tiny`` UNet (the bundled demo weights) and the
+release-size UNet (channels 128,256,512,512; random weights, same cost) at LQ 64x64 and 128x128,
+with DDIM K = 10 and 25 and with ancestral DDPM sampling, every sample at t = ``--t`` (250, the top
+of the natural-image range, so ancestral sampling runs t network evaluations and DDIM K).
+Achieved FLOP/s = (FLOPs of one UNet forward, counted by torch.utils.flop_counter, x evaluations
+per image x images/s). On CUDA the script also measures the dense bf16 matmul rate and reports the
+fraction of it reached. Median of ``--rounds`` timed batches after one warm-up batch.
+Prints a markdown table for benchmarks/RESULTS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from degrade_stream.diffusion import denoiser_cache  # noqa: E402
+from degrade_stream.diffusion.checkpoint import write_checkpoint  # noqa: E402
+from degrade_stream.diffusion.presets import PRESETS  # noqa: E402
+from degrade_stream.diffusion.refine import DDPMRefine  # noqa: E402
+from degrade_stream.diffusion.unet import UNet  # noqa: E402
+
+SAMPLERS = {"ddim10": ("ddim", 10), "ddim25": ("ddim", 25), "ancestral": ("ddpm", 0)}
+
+
+def release_checkpoint(folder: Path) -> str:
+    """A checkpoint folder with a randomly initialised release-size UNet (the cost is what matters)."""
+    torch.manual_seed(0)
+    state = UNet(PRESETS["release"]).state_dict()
+    config = {"model": PRESETS["release"].to_dict(), "schedule": {"kind": "linear", "timesteps": 1000}}
+    return str(write_checkpoint(folder, 0, state, state, None, config))
+
+
+def forward_flops(denoiser, size: int) -> float:
+    """FLOPs of one UNet forward on one (3, size, size) image."""
+    x = torch.zeros(1, 3, size, size, device=denoiser.device)
+    with FlopCounterMode(display=False) as counter:
+        denoiser(x, torch.zeros(1, dtype=torch.long, device=denoiser.device))
+    return float(counter.get_total_flops())
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_batch(stage: DDPMRefine, x: torch.Tensor, t: int, rounds: int) -> float:
+    """Median seconds per batch (after one warm-up batch)."""
+    params = {"t": torch.full((x.shape[0],), t, dtype=torch.long, device=x.device),
+              "noise_seed": torch.arange(x.shape[0], device=x.device)}
+    stage.apply(x, params)
+    sync(x.device)
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        stage.apply(x, params)
+        sync(x.device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bf16_matmul_rate(device: torch.device, n: int = 8192, reps: int = 20) -> float:
+    """Measured dense bf16 matmul FLOP/s (the practical ceiling for the UNet's convolutions)."""
+    a = torch.randn(n, n, device=device, dtype=torch.bfloat16)
+    b = torch.randn(n, n, device=device, dtype=torch.bfloat16)
+    for _ in range(3):
+        a @ b
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    sync(device)
+    return 2 * n ** 3 * reps / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--t", type=int, default=250)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads on CPU (0: torch's default)")
+    parser.add_argument("--cases", nargs="*", default=None,
+                        help="model:size:sampler triples, e.g. tiny:64:ddim10 release:128:ancestral (default: all)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the UNet")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    tmp = Path(__import__("tempfile").mkdtemp())
+    checkpoints = {"tiny": "bundled", "release": release_checkpoint(tmp / "release")}
+    cases = args.cases or [f"{m}:{s}:{k}" for m in checkpoints for s in (64, 128) for k in SAMPLERS]
+    peak = bf16_matmul_rate(device) if device.type == "cuda" else None
+
+    print(f"device: {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.processor() or 'cpu'}), "
+          f"torch {torch.__version__}, threads {torch.get_num_threads()}, batch {args.batch}, t = {args.t}")
+    if peak:
+        print(f"measured dense bf16 matmul rate: {peak / 1e12:.1f} TFLOP/s")
+    print("| UNet | params | LQ size | sampler | evals/image | GFLOP/image | s/batch | images/s | achieved GFLOP/s |"
+          + (" of bf16 matmul |" if peak else ""))
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if peak else ""))
+    for case in cases:
+        model, size, sampler = case.split(":")
+        size = int(size)
+        kind, steps = SAMPLERS[sampler]
+        stage = DDPMRefine(checkpoint=checkpoints[model], t_range=(0, 1000), sampler=kind, steps=max(steps, 1),
+                           compile=args.compile)
+        denoiser = stage.denoiser(device)
+        evals = min(steps, args.t) if kind == "ddim" else args.t
+        flops = forward_flops(denoiser, size) * evals
+        x = torch.rand(args.batch, 3, size, size, device=device)
+        seconds = time_batch(stage, x, args.t, args.rounds)
+        ips = args.batch / seconds
+        rate = flops * ips
+        params = sum(p.numel() for p in denoiser.model.parameters()) / 1e6
+        line = (f"| {model} | {params:.1f}M | {size} | {sampler} | {evals} | {flops / 1e9:.1f} | {seconds:.2f} | "
+                f"{ips:.2f} | {rate / 1e9:.1f} |")
+        if peak:
+            line += f" {rate / peak:.1%} |"
+        print(line, flush=True)
+        denoiser_cache.clear_denoisers()
+
+
+if __name__ == "__main__":
+    main()
