@@ -161,9 +161,12 @@ def main() -> int:
     parser.add_argument("--cache-items", type=int, default=8, help="(b) images per epoch")
     parser.add_argument("--cache-size", type=int, default=64, help="(b) HQ side in pixels")
     parser.add_argument("--variants", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     parser.add_argument("--epochs", type=int, default=12, help="(b) epochs, the first K fill the cache")
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{platform.processor() or 'CPU'}"
     print(f"device: {device} ({name}), torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("| benchmark | bare / no cache (pairs/s) | PairStream / cache (pairs/s) | difference |")

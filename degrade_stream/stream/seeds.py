@@ -6,8 +6,8 @@ whatever the batch composition, shuffling, worker count or world size.
 
 A key is any string (a file path, a dataset index, an id); ints and paths are turned into strings
 with ``str()``, so dataset index 7 and the key "7" are the same sample. The key string is hashed
-with BLAKE2b (stable across processes and Python versions, unlike the salted built-in ``hash()``)
-and mixed with the seed and epoch by ``derive_seeds`` from ``degrade_stream.core.random``.
+together with the seed and the epoch (or cache variant) with BLAKE2b: stable across processes,
+machines and Python versions, unlike the salted built-in ``hash()``.
 """
 from __future__ import annotations
 
@@ -18,14 +18,8 @@ from typing import Sequence, Union
 import torch
 from torch import Tensor
 
-from ..core.random import SampleRandom, derive_seeds
 
 Key = Union[str, int, os.PathLike]
-
-_MASK32 = 0xFFFFFFFF
-_EPOCH_SALT = 0xE90C   # sub-stream tags: an epoch seed and a variant seed never coincide
-_VARIANT_SALT = 0x7A21
-_CHOICE_SALT = 0xC401
 
 
 def key_string(key: Key | Tensor) -> str:
@@ -51,17 +45,16 @@ def key_strings(keys: Sequence[Key] | Tensor) -> list[str]:
     return [key_string(k) for k in keys]
 
 
-def key_hashes(keys: Sequence[Key] | Tensor) -> Tensor:
-    """(B,) int64: a stable 64-bit BLAKE2b hash of each key string."""
-    values = [int.from_bytes(hashlib.blake2b(k.encode("utf-8"), digest_size=8, person=b"ds-key").digest(),
-                             "little", signed=True) for k in key_strings(keys)]
-    return torch.tensor(values, dtype=torch.int64)
+def _hash63(text: str) -> int:
+    """A stable non-negative 63-bit integer hash (BLAKE2b) of ``text``."""
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8, person=b"ds-seed").digest()
+    return int.from_bytes(digest, "little") >> 1
 
 
-def _seed_words(seed: int) -> tuple[int, int]:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
-    return seed & _MASK32, (seed >> 32) & _MASK32
+def _check_int(name: str, value: object, low: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
+        raise ValueError(f"{name} must be an int{f' >= {low}' if low is not None else ''}, got {value!r}")
+    return value
 
 
 def sample_seeds(seed: int, epoch: int | None, keys: Sequence[Key] | Tensor,
@@ -71,36 +64,43 @@ def sample_seeds(seed: int, epoch: int | None, keys: Sequence[Key] | Tensor,
     Without ``variant``: the seed of each key in ``epoch`` (a fresh LQ every epoch).
     With ``variant`` (an int or one per key): the seed of cache variant ``variant`` of each key;
     ``epoch`` is then ignored, since a variant is the same image whichever epoch uses it.
+    Plain hashing of the text "e|seed|epoch|key" (or "v|seed|variant|key"): the key comes last, so
+    the encoding is unambiguous, and no tensor op is needed (cheap for every batch).
     """
-    lo, hi = _seed_words(seed)
-    base = key_hashes(keys)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+    names = key_strings(keys)
     if variant is None:
-        if epoch is None or isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-            raise ValueError(f"epoch must be an int >= 0 when no variant is given, got {epoch!r}")
-        return derive_seeds(base, lo, hi, _EPOCH_SALT, epoch)
-    v = torch.as_tensor(variant, dtype=torch.int64).reshape(-1)
-    if v.numel() == 1:
-        v = v.expand(base.shape[0])
-    if v.numel() != base.shape[0]:
-        raise ValueError(f"expected one variant per key ({base.shape[0]}), got {v.numel()}")
-    seeds = derive_seeds(base, lo, hi, _VARIANT_SALT)
-    return derive_seeds(seeds ^ (v * 0x2545F491), _VARIANT_SALT)
+        _check_int("epoch (when no variant is given)", epoch, low=0)
+        values = [_hash63(f"e|{seed}|{epoch}|{k}") for k in names]
+    else:
+        v = torch.as_tensor(variant).reshape(-1)
+        if v.dtype.is_floating_point or v.dtype == torch.bool:
+            raise ValueError(f"variant must hold integers, got {variant!r}")
+        v = v.tolist()
+        if len(v) == 1:
+            v = v * len(names)
+        if len(v) != len(names):
+            raise ValueError(f"expected one variant per key ({len(names)}), got {len(v)}")
+        values = [_hash63(f"v|{seed}|{int(j)}|{k}") for j, k in zip(v, names)]
+    return torch.tensor(values, dtype=torch.int64).reshape(len(names))
 
 
 def variant_index(seed: int, epoch: int, keys: Sequence[Key] | Tensor, variants: int) -> Tensor:
     """(B,) int64 in [0, variants): which cached variant each key uses in ``epoch``.
 
     Each block of ``variants`` consecutive epochs visits every variant of a key exactly once, in a
-    per-key, per-block random order, so K variants are all used (and synthesised once) in K epochs.
+    per-key, per-block random order (variants sorted by a hash), so K variants are all used (and
+    synthesised once) in K epochs.
     """
-    if variants < 1:
-        raise ValueError(f"variants must be >= 1, got {variants}")
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError(f"epoch must be an int >= 0, got {epoch!r}")
-    lo, hi = _seed_words(seed)
+    _check_int("variants", variants, low=1)
+    _check_int("epoch", epoch, low=0)
     block, position = divmod(epoch, variants)
-    order = SampleRandom(derive_seeds(key_hashes(keys), lo, hi, _CHOICE_SALT, block)).permutation(variants)
-    return order[:, position].contiguous()
+    chosen = []
+    for k in key_strings(keys):
+        order = sorted(range(variants), key=lambda j: _hash63(f"p|{seed}|{block}|{j}|{k}"))
+        chosen.append(order[position])
+    return torch.tensor(chosen, dtype=torch.int64).reshape(-1)
 
 
 def content_keys(hq: Tensor) -> list[str]:
