@@ -181,6 +181,12 @@ def test_weights_that_do_not_match_the_config_are_an_error(tmp_path):
     (folder / "config.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(ValueError, match="do not match the architecture.*wrong shapes"):
         load_unet(str(folder))
+    with pytest.raises(ValueError, match="expected a .safetensors weights file beside a config.yaml"):
+        load_unet(str(folder / "config.yaml"))
+    config["model"]["channels"] = [8, 16]
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    net, _ = load_unet(str(folder / "model.safetensors"))  # one weights file of a checkpoint folder
+    assert net.config.channels == (8, 16)
     (folder / "ema.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match="ema.safetensors: missing weights file"):
         load_unet(str(folder))

@@ -130,12 +130,16 @@ def read_weights(path: Path) -> dict[str, Tensor]:
     return load_file(str(path))
 
 
-def read_model(folder: Path, ema: bool = True) -> tuple[UNetConfig, ScheduleConfig, dict[str, Tensor]]:
+def read_model(folder: Path, ema: bool = True, weights: bool = True
+               ) -> tuple[UNetConfig, ScheduleConfig, dict[str, Tensor] | None]:
     """(architecture, schedule, weights) of a checkpoint folder; EMA weights unless ``ema`` is False."""
     config = read_config(folder)
-    arch = UNetConfig.from_dict(config["model"], f"{folder / CONFIG_FILE}: model")
-    schedule = ScheduleConfig.from_dict(config.get("schedule", {}), f"{folder / CONFIG_FILE}: schedule")
-    return arch, schedule, read_weights(folder / (EMA_FILE if ema else MODEL_FILE))
+    try:
+        arch = UNetConfig.from_dict(config["model"], "model")
+        schedule = ScheduleConfig.from_dict(config.get("schedule", {}), "schedule")
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{folder / CONFIG_FILE}: {err}") from None
+    return arch, schedule, read_weights(folder / (EMA_FILE if ema else MODEL_FILE)) if weights else None
 
 
 def read_train_state(folder: Path) -> dict[str, Any]:

@@ -12,8 +12,8 @@ import torch
 from torch import Tensor
 
 from ..core.resources import assets_root
-from .checkpoint import load_state_checked, read_model, resolve_checkpoint
-from .diffusers_import import is_diffusers_folder, read_diffusers_unet
+from .checkpoint import CONFIG_FILE, load_state_checked, read_model, read_weights, resolve_checkpoint
+from .diffusers_import import WEIGHT_FILES, is_diffusers_folder, read_diffusers_unet
 from .schedule import NoiseSchedule, make_schedule
 from .unet import UNet
 
@@ -27,7 +27,12 @@ def bundled_checkpoint() -> Path:
 
 
 def resolve_spec(spec: str) -> tuple[str, Path]:
-    """('project' | 'diffusers', folder) for a checkpoint argument; errors name the path."""
+    """('project' | 'project-file' | 'diffusers', path) for a checkpoint argument; errors name the path.
+
+    Accepted: ``bundled``; a train-ddpm ``--out`` folder (its latest checkpoint) or one ``step_*`` folder; a
+    ``.safetensors`` weights file inside such a folder; a diffusers UNet2DModel or pipeline folder, or its
+    weights file.
+    """
     if spec in ("", BUNDLED):
         folder = bundled_checkpoint()
         if not folder.is_dir():
@@ -36,7 +41,14 @@ def resolve_spec(spec: str) -> tuple[str, Path]:
     path = Path(os.path.expanduser(spec))
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    if path.is_dir() and is_diffusers_folder(path):
+    if path.is_file():
+        if path.name in WEIGHT_FILES and is_diffusers_folder(path.parent):
+            return "diffusers", path.parent
+        if path.suffix == ".safetensors" and (path.parent / CONFIG_FILE).is_file():
+            return "project-file", path
+        raise ValueError(f"{path}: expected a .safetensors weights file beside a {CONFIG_FILE} (a checkpoint "
+                         "folder), a diffusers weights file beside config.json, or a checkpoint folder")
+    if is_diffusers_folder(path):
         return "diffusers", path
     return "project", resolve_checkpoint(path)
 
@@ -46,6 +58,9 @@ def load_unet(spec: str, ema: bool = True) -> tuple[UNet, NoiseSchedule]:
     kind, folder = resolve_spec(spec)
     if kind == "diffusers":
         arch, schedule, state = read_diffusers_unet(folder)  # diffusers folders hold one set of weights
+    elif kind == "project-file":  # that weights file, whatever ``ema`` says
+        arch, schedule, _ = read_model(folder.parent, ema=True, weights=False)
+        state = read_weights(folder)
     else:
         arch, schedule, state = read_model(folder, ema=ema)
     model = UNet(arch)
