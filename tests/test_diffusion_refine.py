@@ -12,7 +12,7 @@ from degrade_stream.diffusion import denoiser_cache
 from degrade_stream.diffusion.ancestral import ancestral_step, sample_ancestral
 from degrade_stream.diffusion.ddim import sample_ddim
 from degrade_stream.diffusion.denoiser import Denoiser, load_unet
-from diffusion_helpers import single_thread, micro_checkpoint
+from diffusion_helpers import micro_checkpoint, single_thread  # noqa: F401  (single_thread: autouse fixture)
 
 
 @pytest.fixture(scope="module")

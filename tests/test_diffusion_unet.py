@@ -10,7 +10,7 @@ from degrade_stream.diffusion.denoiser import load_unet
 from degrade_stream.diffusion.diffusers_import import read_diffusers_unet, unet_config_from_diffusers
 from degrade_stream.diffusion.presets import PRESETS, unet_config
 from degrade_stream.diffusion.unet import UNet, UNetConfig
-from diffusion_helpers import single_thread, MICRO
+from diffusion_helpers import MICRO, single_thread  # noqa: F401  (single_thread: autouse fixture)
 
 RELEASE_BLOCKS = dict(down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D", "DownBlock2D"),
                       up_block_types=("UpBlock2D", "AttnUpBlock2D", "UpBlock2D", "UpBlock2D"))

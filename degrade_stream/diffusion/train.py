@@ -131,8 +131,11 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike, out_dir: str | 
             log.warning("skipped %s: %s", path, reason)
         log.info("training on %d images under %s (%d skipped)", len(scan.usable), lq_dir, len(scan.skipped))
 
-    torch.manual_seed(config.seed)  # initial weights only; training randomness uses its own generators
-    model = UNet(config.model).to(device)
+    with torch.random.fork_rng(devices=[]):  # initial weights from the seed; the caller's RNG state is untouched
+        torch.manual_seed(config.seed)
+        model = UNet(config.model)
+    cuda = device.type == "cuda"
+    model = model.to(device, memory_format=torch.channels_last) if cuda else model.to(device)
     ema = EMA(model, config.ema_decay, config.ema_warmup, config.ema_power)
     optimizer = make_optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
@@ -144,9 +147,6 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike, out_dir: str | 
         torch.set_rng_state(state["torch_rng"])  # only dropout (if configured) draws from it
         if device.type == "cuda" and "cuda_rng" in state:
             torch.cuda.set_rng_state(state["cuda_rng"], device)
-    cuda = device.type == "cuda"
-    if cuda:
-        model = model.to(memory_format=torch.channels_last)
     net: torch.nn.Module = model
     if dist_info.world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
