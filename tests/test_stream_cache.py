@@ -204,3 +204,14 @@ def test_cache_pickles_into_worker_processes(tmp_path, chain, hq):
     copy = pickle.loads(pickle.dumps(cache))
     again, info = copy.synthesize(chain, hq[:2], ["a", "b"], seed=0, epoch=0)
     assert info.hit.all() and torch.equal(again, lq) and copy.stats()["hits"] == 2
+
+
+def test_explicit_variant_overrides_the_epoch_choice(tmp_path, chain, hq):
+    cache = ds.PairCache(tmp_path, variants=3)
+    _, info = cache.synthesize(chain, hq[:2], ["a", "b"], seed=0, epoch=7, variant=2)
+    assert info.variants.tolist() == [2, 2]
+    assert torch.equal(info.seeds, sample_seeds(0, None, ["a", "b"], variant=2))
+    with pytest.raises(ValueError, match=r"variant must be in \[0, 3\)"):
+        cache.synthesize(chain, hq[:2], ["a", "b"], seed=0, epoch=0, variant=3)
+    with pytest.raises(ValueError, match="2 keys for a batch of 3"):
+        cache.synthesize(chain, hq[:3], ["a", "b"], seed=0, epoch=0)
