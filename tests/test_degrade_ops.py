@@ -132,3 +132,47 @@ def test_round_to_8bit():
     out = round_to_8bit(x)
     assert torch.allclose(out * 255, (out * 255).round()) and out.min() == 0 and out.max() == 1
     assert out[2] == 128 / 255
+
+
+def test_jpeg_tracks_libjpeg_via_pillow(hq_batch):
+    import io
+
+    from PIL import Image
+    img = hq_batch[0]
+    for q in (20, 50, 80):
+        buf = io.BytesIO()
+        Image.fromarray((img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(buf, "JPEG", quality=q, subsampling=2)
+        pil = torch.from_numpy(np.array(Image.open(buf))).permute(2, 0, 1).float() / 255
+        ours = jpeg_compress(img[None], torch.tensor([float(q)]))[0]
+        assert abs(psnr(ours, img) - psnr(pil, img)) < 1.0  # same loss of quality as libjpeg
+        assert psnr(ours, pil) > 32
+
+
+def test_jpeg_is_block_local_so_a_ragged_canvas_matches_single_images():
+    from degrade_stream.degrade.canvas import fill
+    a, b = torch.rand(1, 3, 21, 30), torch.rand(1, 3, 40, 45)
+    canvas = torch.zeros(2, 3, 48, 48)
+    canvas[0, :, :21, :30] = a[0]
+    canvas[1, :, :40, :45] = b[0]
+    sizes = torch.tensor([[21, 30], [40, 45]])
+    out = jpeg_compress(fill(canvas, sizes, 0, "replicate"), torch.tensor([30.0, 70.0]))
+    assert torch.equal(out[0:1, :, :21, :30], jpeg_compress(a, torch.tensor([30.0])))
+    assert torch.equal(out[1:2, :, :40, :45], jpeg_compress(b, torch.tensor([70.0])))
+
+
+def test_canvas_resize_matches_interpolate_per_sample_and_fill_reflects():
+    from degrade_stream.degrade.canvas import fill
+    from degrade_stream.degrade.canvas import resize as canvas_resize
+    x = torch.rand(3, 3, 40, 52)
+    x[1, :, 30:] = 7.0  # outside sample 1's valid 30x41 region: must never leak in
+    x[1, :, :, 41:] = 7.0
+    sizes_in = [[40, 52], [30, 41], [40, 52]]
+    sizes_out = [[17, 23], [61, 80], [40, 52]]
+    out = canvas_resize(x, sizes_in, sizes_out, [2, 1, 0], (64, 80))
+    for i, ((hi, wi), (ho, wo), m) in enumerate(zip(sizes_in, sizes_out, [2, 1, 0])):
+        ref = resize(x[i:i + 1, :, :hi, :wi], (ho, wo), MODES[m])
+        assert torch.allclose(out[i:i + 1, :, :ho, :wo], ref, atol=1e-5)
+        assert out[i, :, ho:].abs().sum() == 0 and out[i, :, :, wo:].abs().sum() == 0
+    padded = fill(x, torch.tensor(sizes_in), 5, "reflect")
+    ref = np.pad(x[1, 0, :30, :41].numpy(), 5, mode="reflect")
+    np.testing.assert_array_equal(padded[1, 0, :40, :51].numpy(), ref)

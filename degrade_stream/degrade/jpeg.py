@@ -1,17 +1,83 @@
-"""JPEG compression with a per-sample quality, via kornia's differentiable JPEG codec.
+"""JPEG compression (baseline, 4:2:0) with a per-sample quality, batched, and block-local.
 
-Padding choice: kornia pads H and W up to a multiple of 16 by replicating the last row/column and
-crops back, which is what libjpeg does for partial MCUs; BasicSR's DiffJPEG pads with zeros, which
-darkens the right/bottom edge blocks of sizes that are not multiples of 16. We keep kornia's
-replication. Note: kornia checks the quality range with ``.item()``, one host sync per call.
+Written here rather than taken from kornia's ``jpeg_codec_differentiable`` because the degradation
+models run JPEG on ragged batches (each sample valid in the top-left part of a shared canvas, see
+``canvas.py``): that needs every step to stay inside a sample's own 16x16 macroblocks. kornia resamples
+chroma with an anti-aliased bilinear filter, which reads across macroblock borders, and checks the
+quality with ``.item()`` (a host sync per call). Here, as libjpeg does without "fancy" upsampling,
+chroma is averaged over 2x2 pixels and upsampled by replication.
+
+Steps (ITU-T T.81): RGB -> YCbCr (JFIF, Annex K tables), chroma 2x2 average, level shift, 8x8 DCT-II,
+quantisation with the Annex K tables scaled by the IJG quality rule, dequantisation, inverse DCT,
+chroma replication, YCbCr -> RGB, clamp. Padding choice: H and W are padded up to multiples of 16 by
+replicating the last row/column, as libjpeg does for partial macroblocks (BasicSR's DiffJPEG pads with
+zeros, which darkens the right/bottom blocks); the padding is cropped off again.
 """
 from __future__ import annotations
 
-from kornia.enhance import jpeg_codec_differentiable
+import math
+
+import torch
+import torch.nn.functional as F
 from torch import Tensor
+
+# JPEG Annex K.1 luminance and chrominance quantisation tables
+_QT_Y = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+         14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+         49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99]
+_QT_C = [17, 18, 24, 47] + [99] * 4 + [18, 21, 26, 66] + [99] * 4 + [24, 26, 56] + [99] * 5 + [47, 66] + [99] * 6 + [99] * 32
+
+
+def quality_tables(quality: Tensor) -> tuple[Tensor, Tensor]:
+    """(B, 8, 8) luma and chroma tables for per-sample ``quality`` in [1, 100] (IJG ``jpeg_quality_scaling``)."""
+    q = quality.clamp(1.0, 100.0)[:, None, None]
+    scale = torch.where(q < 50, 5000.0 / q, 200.0 - 2.0 * q)
+    out = []
+    for table in (_QT_Y, _QT_C):
+        base = torch.tensor(table, dtype=quality.dtype, device=quality.device).reshape(1, 8, 8)
+        out.append(torch.floor((base * scale + 50.0) / 100.0).clamp(1.0, 255.0))
+    return out[0], out[1]
+
+
+def _dct_matrix(device: torch.device, dtype: torch.dtype) -> Tensor:
+    """Orthonormal 8x8 DCT-II matrix D (coefficients = D @ block @ D^T)."""
+    k = torch.arange(8, device=device, dtype=dtype)
+    d = torch.cos((2 * k[None, :] + 1) * k[:, None] * math.pi / 16) * math.sqrt(2 / 8)
+    d[0] = d[0] / math.sqrt(2)
+    return d
+
+
+def _quantise_blocks(plane: Tensor, table: Tensor, dct2: Tensor) -> Tensor:
+    """2-D DCT, quantise with (B,8,8) ``table``, dequantise and invert, on (B, H, W) planes (multiples of 8).
+
+    Each 8x8 block is flattened to 64 values and transformed by ``dct2`` = kron(D, D) in one large
+    matrix product (much faster than many tiny 8x8 products)."""
+    b, h, w = plane.shape
+    blocks = plane.reshape(b, h // 8, 8, w // 8, 8).transpose(2, 3).reshape(b, -1, 64)
+    coef = blocks @ dct2.T
+    t = table.reshape(b, 1, 64)
+    coef = torch.round(coef / t) * t
+    return (coef @ dct2).reshape(b, h // 8, w // 8, 8, 8).transpose(2, 3).reshape(b, h, w)
 
 
 def jpeg_compress(x: Tensor, quality: Tensor) -> Tensor:
-    """JPEG-code (B,3,H,W) ``x`` in [0,1] with (B,) ``quality`` in [1, 100]; output in [0,1]."""
-    q = quality.to(device=x.device, dtype=x.dtype).reshape(-1)
-    return jpeg_codec_differentiable(x.clamp(0.0, 1.0), q).clamp(0.0, 1.0)
+    """JPEG-code (B,3,H,W) ``x`` in [0,1] with (B,) ``quality`` in [1, 100]; returns (B,3,H,W) in [0,1]."""
+    b, _, h, w = x.shape
+    dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    q = quality.to(device=x.device, dtype=dtype).reshape(-1).expand(b)
+    hp, wp = -h % 16, -w % 16
+    img = F.pad(x.to(dtype).clamp(0.0, 1.0), (0, wp, 0, hp), mode="replicate") * 255.0
+    r, g, bl = img[:, 0], img[:, 1], img[:, 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * bl
+    cb = -0.168736 * r - 0.331264 * g + 0.5 * bl  # level-shifted chroma (128 subtracted)
+    cr = 0.5 * r - 0.418688 * g - 0.081312 * bl
+    chroma = F.avg_pool2d(torch.stack([cb, cr], 1), 2)  # (B, 2, H/2, W/2)
+    qt_y, qt_c = quality_tables(q)
+    dct = _dct_matrix(x.device, dtype)
+    dct2 = torch.kron(dct, dct)  # flattened 8x8 block -> 64 coefficients
+    y = _quantise_blocks(y - 128.0, qt_y, dct2) + 128.0
+    c = _quantise_blocks(chroma.reshape(b * 2, *chroma.shape[-2:]), qt_c.repeat_interleave(2, 0), dct2)
+    c = c.reshape(b, 2, *chroma.shape[-2:]).repeat_interleave(2, -2).repeat_interleave(2, -1)
+    cb, cr = c[:, 0], c[:, 1]
+    rgb = torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], 1)
+    return (rgb[..., :h, :w] / 255.0).clamp(0.0, 1.0).to(x.dtype)

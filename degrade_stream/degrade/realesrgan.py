@@ -6,30 +6,33 @@ noise, JPEG; [blur with p], resize, noise; then, in random order, [resize to 1/s
 round to 8 bit. Unlike BasicSR, every choice is per sample: resize direction, scale and mode, noise
 type and gray-ness, second blur, final order and final resize mode.
 
-Intermediate sizes are continuous per sample, so the middle of the model (from the first resize to
-the final resize) runs sample by sample, each at its own size (exactly what it would be alone);
-everything at a common size (sharpening, first blur, sinc filter, final JPEG) runs batched.
+Intermediate sizes are continuous per sample: from the first resize to the final one the batch is a
+ragged canvas (``canvas.py``), each sample valid in its top-left corner, resized by per-sample
+interpolation matrices, and filled by reflection (blur) or edge replication (JPEG) where an operation
+reads past its valid region. So the whole model runs batched; only Poisson noise, whose level count
+depends on a sample's own pixels, loops over the samples that chose it.
 """
 from __future__ import annotations
 
 import math
 
 import torch
+from kornia.filters import filter2d
 from torch import Tensor
 
 from ..core.checks import check_prob, check_probs, check_range
-from ..core.params import select_params
 from ..core.random import SampleRandom
 from ..core.registry import register
 from ..core.transform import Params
-from .blur_kernels import KERNEL_PAD, KINDS, build_blur_kernels, crop_kernel, odd_kernel_range, sample_blur_params
+from . import canvas
+from .blur_kernels import KERNEL_PAD, KINDS, build_blur_kernels, odd_kernel_range, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .model_base import DegradationModel
-from .noise import apply_noise, sample_noise
-from .resize import MODES, resize, scaled_size
+from .noise import add_noise_on_canvas, sample_noise
 from .sinc_kernel import sinc_kernels
 from .usm import usm_sharpen
+
 
 def sample_resize_factor(rng: SampleRandom, probs: tuple[float, float, float], rng_range: tuple[float, float]) -> Tensor:
     """(B,) factors: up U(1, max) / down U(min, 1) / keep 1 with ``probs`` (Real-ESRGAN ``updown_type``)."""
@@ -112,37 +115,53 @@ class RealESRGAN(DegradationModel):
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         out_h, out_w = self.lq_size(batch)
-        h, w = batch.shape[-2:]
+        b, _, h, w = batch.shape
+        dev = batch.device
         x = usm_sharpen(batch) if self.sharpen_input else batch
-        # ----- first order, batched at the input size
-        k1 = build_blur_kernels(params["blur1"], KERNEL_PAD)
-        x = filter_per_sample(x, crop_kernel(k1, int(params["blur1"]["size"].max())))
-        k2 = build_blur_kernels(params["blur2"], KERNEL_PAD)
-        # ----- the variable-size middle, per sample (one host read of the scalars it needs)
-        host = {k: params[k].tolist() for k in ("scale1", "mode1", "blur2_on", "scale2", "mode2", "jpeg_first", "mode3")}
-        host["gauss1"] = params["noise1"]["gaussian"].tolist()
-        host["gauss2"] = params["noise2"]["gaussian"].tolist()
-        host["k2"] = params["blur2"]["size"].tolist()
-        outs = []
-        for i in range(batch.shape[0]):
-            p = select_params(params, slice(i, i + 1))
-            xi = resize(x[i:i + 1], scaled_size(h, w, host["scale1"][i]), MODES[host["mode1"][i]])
-            xi = apply_noise(xi, p["noise1"], host["gauss1"][i])
-            xi = jpeg_compress(xi, p["jpeg1"])
-            if host["blur2_on"][i]:
-                xi = filter_per_sample(xi, crop_kernel(k2[i:i + 1], host["k2"][i]))
-            s2 = host["scale2"][i]
-            xi = resize(xi, (max(1, int(h / self.lq_scale * s2)), max(1, int(w / self.lq_scale * s2))), MODES[host["mode2"][i]])
-            xi = apply_noise(xi, p["noise2"], host["gauss2"][i])
-            if host["jpeg_first"][i]:
-                xi = jpeg_compress(xi, p["jpeg2"])
-            outs.append(resize(xi, (out_h, out_w), MODES[host["mode3"][i]]))
-        x = torch.cat(outs)
-        # ----- final sinc (identity kernel where off) and, for the other order, the final JPEG
+        # ----- first order: blur at the input size, then a ragged canvas from the per-sample resize on
+        x = filter_per_sample(x, build_blur_kernels(params["blur1"], KERNEL_PAD))
+        size0 = torch.tensor([h, w], device=dev).expand(b, 2)
+        size1 = (size0 * params["scale1"].to(dev)[:, None]).floor().long().clamp_min(1)  # F.interpolate(scale_factor)
+        host1 = size1.tolist()  # small host reads per resize: a canvas extent is a tensor shape
+        x = canvas.resize(x, [[h, w]] * b, host1, params["mode1"].tolist(), _extent(host1))
+        x = add_noise_on_canvas(x, host1, params["noise1"], _bound(h, w, max(1.0, self.resize1[1][1])))
+        x = jpeg_compress(canvas.fill(x, size1, 0, "replicate"), params["jpeg1"])
+        # ----- second order
+        k2 = torch.where(params["blur2_on"].to(dev)[:, None, None], build_blur_kernels(params["blur2"], KERNEL_PAD),
+                         _pulse(b, dev))
+        x = filter2d(canvas.fill(x, size1, KERNEL_PAD // 2, "reflect"), k2.to(x.dtype), padding="valid")
+        base = torch.tensor([h / self.lq_scale, w / self.lq_scale], device=dev)
+        size2 = (base[None] * params["scale2"].to(dev)[:, None]).floor().long().clamp_min(1)  # int(ori/scale * s)
+        host2 = size2.tolist()
+        x = canvas.resize(x, host1, host2, params["mode2"].tolist(), _extent(host2))
+        x = add_noise_on_canvas(x, host2, params["noise2"],
+                                _bound(h / self.lq_scale, w / self.lq_scale, max(1.0, self.resize2[1][1])))
+        # ----- final: per sample either JPEG -> resize -> sinc, or resize -> sinc -> JPEG
+        first = params["jpeg_first"].to(dev)[:, None, None, None]
+        x = torch.where(first, jpeg_compress(canvas.fill(x, size2, 0, "replicate"), params["jpeg2"]), x)
+        x = canvas.resize(x, host2, [[out_h, out_w]] * b, params["mode3"].tolist(), (out_h, out_w))
         sinc = sinc_kernels(params["sinc_omega"], params["sinc_size"], KERNEL_PAD)
-        pulse = torch.zeros_like(sinc)
-        pulse[:, KERNEL_PAD // 2, KERNEL_PAD // 2] = 1.0
-        x = filter_per_sample(x, torch.where(params["sinc_on"].to(x.device)[:, None, None], sinc, pulse))
-        late = ~params["jpeg_first"].to(x.device)
-        x = torch.where(late[:, None, None, None], jpeg_compress(x, params["jpeg2"]), x)
+        x = filter_per_sample(x, torch.where(params["sinc_on"].to(dev)[:, None, None], sinc, _pulse(b, dev)))
+        x = torch.where(first, x, jpeg_compress(x, params["jpeg2"]))
         return self.finish(x, batch)
+
+
+def _pulse(b: int, device: torch.device) -> Tensor:
+    """(B, 21, 21) identity kernels (BasicSR's ``pulse_tensor``)."""
+    pulse = torch.zeros(b, KERNEL_PAD, KERNEL_PAD, device=device)
+    pulse[:, KERNEL_PAD // 2, KERNEL_PAD // 2] = 1.0
+    return pulse
+
+
+def _ceil16(n: int) -> int:
+    return -(-n // 16) * 16
+
+
+def _extent(sizes: list[list[int]]) -> tuple[int, int]:
+    """Canvas shape for samples of these sizes: the largest, rounded up to JPEG's 16-pixel macroblocks."""
+    return _ceil16(max(s[0] for s in sizes)), _ceil16(max(s[1] for s in sizes))
+
+
+def _bound(h: float, w: float, factor: float) -> tuple[int, int]:
+    """The largest canvas any batch can need for inputs (h, w) resized by at most ``factor`` (from the config)."""
+    return _ceil16(int(h * factor) + 1), _ceil16(int(w * factor) + 1)

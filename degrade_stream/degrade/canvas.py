@@ -1,0 +1,73 @@
+"""Ragged batches: samples of different sizes held in one (B, C, H, W) canvas, each valid in its
+top-left (h_i, w_i) corner, so that per-sample resize scales need no loop over samples.
+
+Canvas shapes are fixed by the config and the input size (never by the rest of the batch), so a
+sample's result does not depend on its batch. Every operation that reads outside a sample's valid
+region first fills it: ``fill`` (reflect for filters, edge-replicate for JPEG's macroblock padding).
+``resize`` is a pair of batched matrix products with per-sample interpolation matrices, each taken from
+``F.interpolate`` itself (see ``resize.resize``: area; bilinear/bicubic anti-aliased when shrinking), for
+the sample's own input and output size; building them needs the sizes and modes on the host.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .resize import MODES
+from .resize import resize as resize_one
+
+
+def _reflect(pos: Tensor, n: Tensor) -> Tensor:
+    """Mirror positions into [0, n) (edge not repeated), periodically for any distance; n: (B, 1)."""
+    period = (2 * (n - 1)).clamp_min(1)
+    m = torch.remainder(pos, period)
+    m = torch.where(m >= n, period - m, m)
+    return torch.where(n == 1, torch.zeros_like(m), m)
+
+
+def fill(x: Tensor, sizes: Tensor, pad: int = 0, mode: str = "reflect") -> Tensor:
+    """Canvas (B,C,H,W) -> (B,C,H+2p,W+2p) whose every pixel outside sample i's valid (h_i, w_i) corner
+    (shifted by ``pad``) is its reflection (``"reflect"``) or nearest edge pixel (``"replicate"``)."""
+    b, c, h, w = x.shape
+    sizes = sizes.to(x.device)
+
+    def index(length: int, n: Tensor) -> Tensor:
+        pos = torch.arange(-pad, length + pad, device=x.device)[None, :]
+        n = n[:, None]
+        return _reflect(pos, n) if mode == "reflect" else pos.clamp(min=0).minimum(n - 1)
+
+    rows = index(h, sizes[:, 0])  # (B, H + 2p)
+    cols = index(w, sizes[:, 1])
+    x = x.gather(2, rows[:, None, :, None].expand(b, c, rows.shape[1], w))
+    return x.gather(3, cols[:, None, None, :].expand(b, c, rows.shape[1], cols.shape[1]))
+
+
+def resize_matrix(n_in: int, n_out: int, mode: str, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """(n_out, n_in) matrix M with M @ v = ``resize.resize`` of the length-n_in signal v to n_out, obtained
+    by resizing an identity image along one axis (so it has torch's exact weights, anti-aliasing included)."""
+    eye = torch.eye(n_in, device=device, dtype=dtype)[None, None]
+    return resize_one(eye, (n_out, n_in), mode)[0, 0]
+
+
+def resize_matrices(n_in: list[int], n_out: list[int], modes: list[int], in_len: int, out_len: int,
+                    device: torch.device, dtype: torch.dtype) -> Tensor:
+    """(B, out_len, in_len) per-sample matrices, zero past each sample's sizes (one per distinct triple)."""
+    built: dict[tuple[int, int, int], Tensor] = {}
+    mats = []
+    for key in zip(n_in, n_out, modes):
+        if key not in built:
+            m = resize_matrix(key[0], key[1], MODES[key[2]], device, dtype)
+            built[key] = F.pad(m, (0, in_len - key[0], 0, out_len - key[1]))
+        mats.append(built[key])
+    return torch.stack(mats)
+
+
+def resize(x: Tensor, in_sizes: list[list[int]], out_sizes: list[list[int]], modes: list[int],
+           out_shape: tuple[int, int]) -> Tensor:
+    """Resize every sample of canvas ``x`` from its (h, w) in ``in_sizes`` to ``out_sizes`` with its own
+    mode (index into ``resize.MODES``), into a new canvas of ``out_shape``: two batched matrix products."""
+    dev, dt = x.device, x.dtype
+    h_mat = resize_matrices([s[0] for s in in_sizes], [s[0] for s in out_sizes], modes, x.shape[-2], out_shape[0], dev, dt)
+    w_mat = resize_matrices([s[1] for s in in_sizes], [s[1] for s in out_sizes], modes, x.shape[-1], out_shape[1], dev, dt)
+    return h_mat[:, None] @ x @ w_mat.transpose(-1, -2)[:, None]
