@@ -16,6 +16,15 @@ from degrade_stream.metrics.realism import stats_frechet
 from degrade_stream.metrics.structure import structure_scores, summarize_psnr
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: torch's thread pool costs more than it gains on a shared 2-core machine (see cli_helpers)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():
     mu1, mu2 = torch.tensor([0.0, 1.0]), torch.tensor([1.0, 3.0])
     s1, s2 = torch.diag(torch.tensor([1.0, 4.0])), torch.diag(torch.tensor([9.0, 1.0]))
@@ -101,3 +110,17 @@ def test_low_rank_frechet_equals_the_full_computation():
 
     full = frechet_distance(*gaussian_stats(a), *gaussian_stats(b))
     assert frechet_between(a, b) == pytest.approx(full, rel=1e-7)
+
+
+def test_classifier_two_sample_test_is_seeded_and_separates_noise(hq_batch):
+    from degrade_stream.metrics.two_sample import classifier_two_sample_test
+
+    g = torch.Generator().manual_seed(4)
+    clean = hq_batch.unfold(2, 32, 16).unfold(3, 32, 16).permute(0, 2, 3, 1, 4, 5).reshape(-1, 3, 32, 32)
+    noisy = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+    first = classifier_two_sample_test(clean, noisy, seed=3, steps=40)
+    again = classifier_two_sample_test(clean, noisy, seed=3, steps=40)
+    assert first == again
+    assert first["accuracy"] > 0.9 and first["test_patches"] == clean.shape[0]
+    same = classifier_two_sample_test(clean, clean.clone(), seed=3, steps=40)
+    assert same["accuracy"] == 0.5  # identical sets are split identically: every test patch appears in both classes
