@@ -190,3 +190,15 @@ def test_weights_that_do_not_match_the_config_are_an_error(tmp_path):
     (folder / "ema.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match="ema.safetensors: missing weights file"):
         load_unet(str(folder))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_matches_cpu(ckpt, hq_batch):
+    """Same params on CPU and CUDA (fp32): the same noise (counter-based) and the same result up to float error."""
+    chain = refiner(ckpt, t_range=[10, 60], steps=5, precision="fp32")
+    x = hq_batch[:3, :, :16, :16]
+    out = chain(x, seed=torch.arange(3))
+    cuda = chain(x.cuda(), params=[{k: v.cuda() for k, v in out.params[0].items()}]).lq.cpu()
+    assert (cuda - out.lq).abs().max() <= 2 / 255
+    bf16 = refiner(ckpt, t_range=[10, 60], steps=5)(x.cuda(), params=[{k: v.cuda() for k, v in out.params[0].items()}])
+    assert bf16.lq.is_cuda and bf16.lq.shape == x.shape
