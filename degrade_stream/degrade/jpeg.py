@@ -28,15 +28,23 @@ _QT_Y = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13,
 _QT_C = [17, 18, 24, 47] + [99] * 4 + [18, 21, 26, 66] + [99] * 4 + [24, 26, 56] + [99] * 5 + [47, 66] + [99] * 6 + [99] * 32
 
 
+_BASE_TABLES: dict[tuple[torch.device, torch.dtype], Tensor] = {}
+
+
+def _base_tables(device: torch.device, dtype: torch.dtype) -> Tensor:
+    """(2, 8, 8) Annex K tables on ``device``, made once per device (a host-to-device copy can wait on the GPU)."""
+    key = (device, dtype)
+    if key not in _BASE_TABLES:
+        _BASE_TABLES[key] = torch.tensor([_QT_Y, _QT_C], dtype=dtype).reshape(2, 8, 8).to(device)
+    return _BASE_TABLES[key]
+
+
 def quality_tables(quality: Tensor) -> tuple[Tensor, Tensor]:
     """(B, 8, 8) luma and chroma tables for per-sample ``quality`` in [1, 100] (IJG ``jpeg_quality_scaling``)."""
-    q = quality.clamp(1.0, 100.0)[:, None, None]
+    q = quality.clamp(1.0, 100.0)[:, None, None, None]
     scale = torch.where(q < 50, 5000.0 / q, 200.0 - 2.0 * q)
-    out = []
-    for table in (_QT_Y, _QT_C):
-        base = torch.tensor(table, dtype=quality.dtype, device=quality.device).reshape(1, 8, 8)
-        out.append(torch.floor((base * scale + 50.0) / 100.0).clamp(1.0, 255.0))
-    return out[0], out[1]
+    tables = torch.floor((_base_tables(quality.device, quality.dtype)[None] * scale + 50.0) / 100.0).clamp(1.0, 255.0)
+    return tables[:, 0], tables[:, 1]
 
 
 def _dct_matrix(device: torch.device, dtype: torch.dtype) -> Tensor:

@@ -37,7 +37,3 @@ def resize_per_sample(x: Tensor, size: tuple[int, int], mode: Tensor) -> Tensor:
         out[idx] = resize(x[idx], size, MODES[m])
     return out
 
-
-def scaled_size(h: int, w: int, factor: float) -> tuple[int, int]:
-    """(h, w) times ``factor``, floored as ``F.interpolate(scale_factor=...)`` does, at least 1 pixel."""
-    return max(1, int(h * factor)), max(1, int(w * factor))
