@@ -70,6 +70,7 @@ def test_unreadable_files_are_skipped_and_listed(lq_dir):
     assert len(scan.usable) == 7
     assert [p.name for p, _ in scan.skipped] == ["broken.png"]
     assert "unreadable" in scan.skipped[0][1]
+    assert len(scan_images(lq_dir, crop=4096).padded) == 7  # pad mode keeps them
     with pytest.raises(ValueError, match="smaller than the 4096px crop"):
         scan_images(lq_dir, crop=4096, small_images="skip")
 

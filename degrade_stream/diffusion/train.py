@@ -129,6 +129,8 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike, out_dir: str | 
     if dist_info.writer:
         for path, reason in scan.skipped:
             log.warning("skipped %s: %s", path, reason)
+        for path in scan.padded:
+            log.warning("%s is smaller than the %dpx crop: reflect-padded", path, config.crop)
         log.info("training on %d images under %s (%d skipped)", len(scan.usable), lq_dir, len(scan.skipped))
 
     with torch.random.fork_rng(devices=[]):  # initial weights from the seed; the caller's RNG state is untouched

@@ -32,6 +32,7 @@ class ImageScan:
 
     usable: list[Path]
     skipped: list[tuple[Path, str]]
+    padded: list[Path]  # usable, but smaller than the crop: reflect-padded when cropped
 
 
 def scan_images(folder: str | os.PathLike, crop: int, small_images: str = "pad") -> ImageScan:
@@ -39,6 +40,7 @@ def scan_images(folder: str | os.PathLike, crop: int, small_images: str = "pad")
     files = list_images(folder)
     usable: list[Path] = []
     skipped: list[tuple[Path, str]] = []
+    padded: list[Path] = []
     for path in files:
         try:
             with Image.open(path) as image:
@@ -46,15 +48,17 @@ def scan_images(folder: str | os.PathLike, crop: int, small_images: str = "pad")
         except Exception as err:  # PIL raises many types for corrupt files
             skipped.append((path, f"unreadable: {type(err).__name__}: {err}"))
             continue
-        if min(width, height) < crop and small_images == "skip":
-            skipped.append((path, f"{width}x{height} is smaller than the {crop}px crop"))
-            continue
+        if min(width, height) < crop:
+            if small_images == "skip":
+                skipped.append((path, f"{width}x{height} is smaller than the {crop}px crop"))
+                continue
+            padded.append(path)
         usable.append(path)
     if not usable:
         reason = f"; {len(skipped)} skipped: " + "; ".join(f"{p.name} ({r})" for p, r in skipped[:5]) if skipped else ""
         raise ValueError(f"no usable training images under {folder} (looked for "
                          f"{', '.join(('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif'))}, recursively){reason}")
-    return ImageScan(usable, skipped)
+    return ImageScan(usable, skipped, padded)
 
 
 @functools.lru_cache(maxsize=128)
