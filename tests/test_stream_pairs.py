@@ -1,6 +1,7 @@
 """PairStream: wrapping a DataLoader, keys/seeds/epochs, batch independence, crop, errors, close."""
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 
@@ -157,6 +158,18 @@ def test_close_mid_epoch_stops_the_background_thread(chain):
     # a closed stream can start a fresh epoch
     assert len(list(stream)) == 20
     stream.close()
+
+
+def test_close_mid_epoch_shuts_down_the_loaders_worker_processes(chain, crops):
+    stream = ds.PairStream(DataLoader(crops, batch_size=2, num_workers=1), chain, device="cpu", prefetch=2)
+    it = iter(stream)
+    next(it)
+    assert multiprocessing.active_children()
+    stream.close()
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
 
 
 def test_dropping_a_half_read_stream_stops_its_thread(chain):
