@@ -13,7 +13,7 @@ from .blur_kernels import KERNEL_PAD, KINDS, build_blur_kernels, crop_kernel, od
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .quantize import round_to_8bit
-from .noise import apply_noise, sample_noise
+from .noise import add_noise_on_canvas, sample_noise
 from .resize import resize_per_sample
 from .usm import usm_sharpen
 
@@ -81,9 +81,8 @@ class Noise(Transform):
         return sample_noise(self.random(seeds, batch), seeds, 1, *self.noise)
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
-        gaussian = apply_noise(batch, params, True)
-        poisson = apply_noise(batch, params, False)
-        return _keep(params["gaussian"], gaussian, poisson)
+        b, _, h, w = batch.shape
+        return add_noise_on_canvas(batch, [[h, w]] * b, params, (h, w))
 
 
 @register("jpeg")

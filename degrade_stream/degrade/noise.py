@@ -82,13 +82,6 @@ def sample_noise(rng: SampleRandom, seeds: Tensor, salt: int, gaussian_prob: flo
             "noise_seed": derive_seeds(seeds, salt)}
 
 
-def apply_noise(x: Tensor, p: Params, gaussian: bool) -> Tensor:
-    """Gaussian or Poisson noise for a group of samples that share the choice ``gaussian``."""
-    if gaussian:
-        return add_gaussian_noise(x, p["sigma"], p["gray"], p["noise_seed"])
-    return add_poisson_noise(x, p["poisson_scale"], p["gray"], p["noise_seed"])
-
-
 def add_noise_on_canvas(x: Tensor, sizes: list[list[int]], p: Params, field_shape: tuple[int, int]) -> Tensor:
     """Noise for a ragged canvas (see ``canvas.py``): sample i valid in its top-left ``sizes[i]``.
 
