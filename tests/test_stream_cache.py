@@ -154,6 +154,16 @@ def test_max_bytes_evicts_least_recently_used_entries(tmp_path, chain, hq):
     assert sum(p.stat().st_size for p in left) <= 3.5 * size
 
 
+def test_temp_files_of_crashed_writers_are_cleaned_up_by_the_size_scan(tmp_path):
+    old, fresh = tmp_path / "ab" / ".x.lq.1.2.3.part", tmp_path / "ab" / ".y.lq.1.2.3.part"
+    old.parent.mkdir()
+    old.write_bytes(b"partial")
+    fresh.write_bytes(b"being written")
+    os.utime(old, (1, 1))
+    ds.PairCache(tmp_path, max_bytes=10**6)
+    assert not old.exists() and fresh.exists()
+
+
 def test_unwritable_cache_directory_fails_at_construction(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

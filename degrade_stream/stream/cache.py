@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import threading
+import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ logger = logging.getLogger("degrade_stream.cache")
 ENTRY_SUFFIX = ".lq"
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _LOW_WATER = 0.9  # after eviction the cache holds at most this fraction of max_bytes
+_STALE_TEMP_S = 3600.0  # a temp file this old belongs to a writer that crashed
 
 
 @dataclass
@@ -256,16 +258,24 @@ class PairCache:
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _scan(self) -> list[tuple[float, int, Path]]:
+        """(mtime, size, path) of every entry; temp files of writers that died long ago are removed."""
         found = []
+        stale_before = time.time() - _STALE_TEMP_S
         for folder, _, files in os.walk(self.root):
             for name in files:
-                if name.endswith(ENTRY_SUFFIX) and not name.startswith("."):
-                    path = Path(folder) / name
-                    try:
-                        st = path.stat()
-                    except FileNotFoundError:  # evicted by another process meanwhile
+                is_entry = name.endswith(ENTRY_SUFFIX) and not name.startswith(".")
+                if not is_entry and not name.endswith(".part"):
+                    continue
+                path = Path(folder) / name
+                try:
+                    st = path.stat()
+                    if not is_entry:
+                        if st.st_mtime < stale_before:
+                            path.unlink()
                         continue
-                    found.append((st.st_mtime, st.st_size, path))
+                except FileNotFoundError:  # evicted or renamed by another process meanwhile
+                    continue
+                found.append((st.st_mtime, st.st_size, path))
         return found
 
     def _evict(self) -> None:
