@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 NAME = "train-ddpm"
@@ -41,5 +42,6 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     last = train(config, args.lq, args.out, resume=args.resume, steps=args.steps, device=args.device,
                  progress=not args.no_progress)
-    print(f"checkpoint: {Path(last)}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone reports
+        print(f"checkpoint: {Path(last)}")
     return 0
