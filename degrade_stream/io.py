@@ -10,6 +10,8 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from .atomic import atomic_target
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
@@ -70,13 +72,8 @@ def save_image(image: Tensor, path: str | os.PathLike) -> Path:
     """Write a (3, H, W) [0, 1] image as 8-bit PNG atomically: a temp file renamed into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_target(path) as tmp:
         Image.fromarray(to_uint8(image)).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from ..atomic import write_text_atomic
 from .chain import Chain
 from .errors import ConfigError, closest
 from .registry import transform_class
@@ -91,13 +92,4 @@ def chain_from_dict(config: Mapping[str, Any]) -> Chain:
 
 def save_chain(chain: Chain, path: str | os.PathLike) -> Path:
     """Write ``chain.to_config()`` as YAML, atomically (temp file + rename)."""
-    path = Path(path)
-    text = yaml.safe_dump(chain.to_config(), sort_keys=False)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_text_atomic(path, yaml.safe_dump(chain.to_config(), sort_keys=False))

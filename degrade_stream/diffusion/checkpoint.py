@@ -23,6 +23,7 @@ import yaml
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from ..atomic import write_text_atomic
 from .schedule import ScheduleConfig
 from .unet import UNetConfig
 
@@ -36,16 +37,6 @@ LATEST_FILE = "latest"
 def _plain_state(state: dict[str, Tensor]) -> dict[str, Tensor]:
     """Detached contiguous CPU copies (safetensors refuses shared or strided storage)."""
     return {k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()}
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_checkpoint(out_dir: str | os.PathLike, step: int, model: dict[str, Tensor], ema: dict[str, Tensor] | None,
@@ -76,7 +67,7 @@ def write_checkpoint(out_dir: str | os.PathLike, step: int, model: dict[str, Ten
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    _write_text_atomic(out / LATEST_FILE, name + "\n")
+    write_text_atomic(out / LATEST_FILE, name + "\n")
     if keep > 0:
         for stale in list_checkpoints(out)[:-keep]:
             shutil.rmtree(stale)
