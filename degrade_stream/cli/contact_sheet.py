@@ -4,11 +4,12 @@ Every tile is the top-left square of the sample scaled to ``tile`` px: LQ with n
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
+
+from ..atomic import atomic_target
 
 TILE = 256
 PAD = 8
@@ -78,11 +79,6 @@ def contact_sheet(rows: Sequence[tuple[str, Sequence[Path]]], tile: int = TILE) 
 def save_contact_sheet(rows: Sequence[tuple[str, Sequence[Path]]], path: Path, tile: int = TILE) -> Path:
     """Draw and write the sheet as PNG atomically."""
     image = contact_sheet(rows, tile)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_target(path) as tmp:
         image.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

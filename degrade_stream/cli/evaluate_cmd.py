@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..metrics.folder_report import evaluate_folders
-from .output_folder import write_text_atomic
+from ..atomic import write_text_atomic
 from .pair_writer import resolve_device
 from .report_table import format_report
 

@@ -19,6 +19,8 @@ from typing import Any, Iterator
 
 import yaml
 
+from ..atomic import write_text_atomic
+
 RUN_FILE = "run.json"
 CHAIN_FILE = "chain.yaml"
 PAIRS_FILE = "pairs.jsonl"
@@ -26,17 +28,6 @@ SKIPPED_FILE = "skipped.txt"
 PARTS_DIR = ".parts"
 OWNED = ("gt", "lq", PAIRS_FILE, SKIPPED_FILE, CHAIN_FILE)
 _TMP_PATTERN = re.compile(r"^\..+\.(\d+)\.tmp$")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a text file via a temp file in the same folder and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def prepare_output(out: Path, run_info: dict[str, Any], chain_config: dict[str, Any]) -> None:

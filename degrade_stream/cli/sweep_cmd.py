@@ -9,7 +9,7 @@ from ..core.config import resolve_config
 from ..metrics.folder_report import evaluate_folders
 from .evaluate_cmd import check_patch_args
 from .fixed_step import config_at_step, parse_steps
-from .output_folder import write_text_atomic
+from ..atomic import write_text_atomic
 from .pair_writer import resolve_device, synthesize_pairs
 from .sweep_plot import plot_sweep
 

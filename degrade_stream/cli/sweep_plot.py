@@ -1,10 +1,10 @@
 """sweep.png: realism distance and PSNR against t, with the paper's 24 dB line (Yang et al. 2023, Fig. 4)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..atomic import atomic_target
 from ..metrics.structure import INCONSISTENT_BELOW_DB
 
 
@@ -33,12 +33,9 @@ def plot_sweep(rows: Sequence[dict[str, Any]], path: Path) -> bool:
     realism_axis.legend(lines, [line.get_label() for line in lines], loc="best", fontsize="small")
     realism_axis.set_title("realism vs structure over t")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        with atomic_target(path) as tmp:
+            fig.savefig(tmp, format="png")
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
     return True
