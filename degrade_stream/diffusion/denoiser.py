@@ -63,7 +63,8 @@ def load_unet(spec: str, ema: bool = True) -> tuple[UNet, NoiseSchedule]:
         state = read_weights(folder)
     else:
         arch, schedule, state = read_model(folder, ema=ema)
-    model = UNet(arch)
+    with torch.random.fork_rng(devices=[]):  # the throwaway initial weights must not consume the caller's RNG
+        model = UNet(arch)
     load_state_checked(model, state, str(folder))
     return model.eval().requires_grad_(False), make_schedule(schedule)
 

@@ -134,7 +134,7 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike, out_dir: str | 
         log.info("training on %d images under %s (%d skipped)", len(scan.usable), lq_dir, len(scan.skipped))
 
     with torch.random.fork_rng(devices=[]):  # initial weights from the seed; the caller's RNG state is untouched
-        torch.manual_seed(config.seed)
+        torch.default_generator.manual_seed(config.seed)  # CPU only: torch.manual_seed would reseed CUDA too
         model = UNet(config.model)
     cuda = device.type == "cuda"
     model = model.to(device, memory_format=torch.channels_last) if cuda else model.to(device)
