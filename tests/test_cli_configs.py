@@ -24,7 +24,8 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 def test_help_lists_subcommands():
     out = _run("--help")
     assert out.returncode == 0
-    assert "configs" in out.stdout
+    for command in ("configs", "train-ddpm", "synthesize", "evaluate", "sweep", "demo"):
+        assert command in out.stdout, f"{command} missing from --help"
 
 
 def test_configs_lists_every_shipped_chain_with_a_description():

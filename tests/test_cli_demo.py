@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from PIL import Image
@@ -17,7 +16,6 @@ def test_demo_writes_pairs_and_a_contact_sheet_of_the_expected_size(tmp_path):
     if "realesrgan_ddpm" not in ds.named_configs("chains"):
         pytest.skip("the realesrgan_ddpm chain (with the bundled demo model) is not in this checkout")
     out = tmp_path / "demo"
-    started = time.monotonic()
     result = run_cli("demo", "--out", out, timeout=300)
     assert result.returncode == 0, result.stderr
     assert f"contact sheet: {out / 'contact_sheet.png'}" in result.stdout
@@ -32,4 +30,3 @@ def test_demo_writes_pairs_and_a_contact_sheet_of_the_expected_size(tmp_path):
     assert seeds["handcrafted"] == seeds["refined_t100"] == seeds["refined_t250"]
     sheet = Image.open(out / "contact_sheet.png")
     assert sheet.size == sheet_size(rows=4, columns=len(samples))
-    assert time.monotonic() - started < 120

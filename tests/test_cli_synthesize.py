@@ -162,7 +162,9 @@ def test_offline_pairs_equal_what_pair_stream_gives_in_epoch_0(reference):
         batches = list(stream)
     finally:
         torch.set_num_threads(threads)
+    assert len(batches) == len(records) > 0
     for record, batch in zip(records, batches):
+        assert batch["key"] == [record["source"]]
         streamed = (batch["lq"][0] * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
         written = np.asarray(Image.open(reference / record["lq"]).convert("RGB"))
         difference = np.abs(streamed.astype(int) - written.astype(int))

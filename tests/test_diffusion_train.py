@@ -79,8 +79,11 @@ def test_zero_usable_images_is_a_clear_error(tmp_path):
     (tmp_path / "bad.jpg").write_bytes(b"garbage")
     with pytest.raises(ValueError, match=r"no usable training images under .*bad\.jpg \(unreadable"):
         scan_images(tmp_path, crop=16)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not an image")
     with pytest.raises(ValueError, match="no usable training images"):
-        scan_images(tmp_path, crop=16)  # empty of usable images, even though the folder exists
+        scan_images(empty, crop=16)  # no image files at all, even though the folder exists
 
 
 def test_crops_are_a_function_of_the_sample_number(data_dir):

@@ -119,17 +119,23 @@ def test_wrong_loader_output_fails_on_the_first_batch_naming_what_was_expected(c
         next(iter(ds.PairStream(DataLoader(data, batch_size=4), chain, device="cpu")))
 
 
-def test_background_error_surfaces_in_the_consumer_with_its_traceback(crops):
-    @ds.register("test_stream_boom")
-    class Boom(ds.Transform):
-        def __init__(self) -> None:
-            pass
+class Boom(ds.Transform):
+    """Fails on a short batch (the last one), so the error happens in the background thread."""
 
-        def apply(self, batch, params):
-            if batch.shape[0] < 4:
-                raise RuntimeError("boom in stage")
-            return batch
+    def __init__(self) -> None:
+        pass
 
+    def apply(self, batch, params):
+        if batch.shape[0] < 4:
+            raise RuntimeError("boom in stage")
+        return batch
+
+
+def test_background_error_surfaces_in_the_consumer_with_its_traceback(crops, monkeypatch):
+    from degrade_stream.core import registry
+
+    monkeypatch.setitem(registry._TRANSFORMS, "test_stream_boom", Boom)  # removed again after the test
+    Boom.type_name = "test_stream_boom"
     stream = ds.PairStream(loader(crops, batch_size=4), ds.load_chain({"stages": [{"type": "test_stream_boom"}]}),
                            device="cpu", prefetch=2)
     it = iter(stream)
