@@ -25,3 +25,11 @@ def hq_batch() -> torch.Tensor:
         for y, x in ((0, 0), (96, 96)):
             crops.append(img[:, y:y + 64, x:x + 64])
     return torch.stack(crops[:8])
+
+
+@pytest.fixture(autouse=True)
+def _isolated_torch_rng():
+    """Every test starts from the same global torch RNG state, and a test that seeds it (to build a
+    random network, say) cannot change what later tests draw: results do not depend on test order."""
+    with torch.random.fork_rng(devices=[]):
+        yield
