@@ -9,7 +9,7 @@ from torch import Tensor
 from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
 from ..core.registry import register
 from ..core.transform import Params, Transform
-from .blur_kernels import KERNEL_PAD, KINDS, build_blur_kernels, crop_kernel, odd_kernel_range, sample_blur_params
+from .blur_kernels import KERNEL_PAD, blur_settings, build_blur_kernels, crop_kernel, odd_kernel_range, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .quantize import round_to_8bit
@@ -32,12 +32,8 @@ class Blur(Transform):
                  blur_sigma: tuple[float, float] = (0.2, 3.0), betag_range: tuple[float, float] = (0.5, 4.0),
                  betap_range: tuple[float, float] = (1.0, 2.0)) -> None:
         self.prob = check_prob("prob", prob)
-        self.kernel = dict(kind_probs=check_probs("kernel_prob", kernel_prob, len(KINDS)),
-                           sinc_prob=check_prob("sinc_prob", sinc_prob),
-                           sigma_range=check_range("blur_sigma", blur_sigma, low=1e-3),
-                           betag_range=check_range("betag_range", betag_range, low=1e-3),
-                           betap_range=check_range("betap_range", betap_range, low=1e-3),
-                           size_range=odd_kernel_range("kernel_range", kernel_range))
+        self.kernel = blur_settings("", kernel_prob, sinc_prob, blur_sigma, betag_range, betap_range,
+                                    odd_kernel_range("kernel_range", kernel_range))
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         rng = self.random(seeds, batch)

@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor
 
-from ..core.checks import check_range
+from ..core.checks import check_prob, check_probs, check_range
 from ..core.errors import ConfigError
 from ..core.random import SampleRandom
 from .kernel_grid import kernel_grid
@@ -26,6 +26,18 @@ SINC = len(KINDS)
 KERNEL_PAD = 21  # Real-ESRGAN pads every kernel to 21x21
 #: Real-ESRGAN x4plus defaults (options/train_realesrnet_x4plus.yml).
 DEFAULT_KIND_PROBS = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03)
+
+
+def blur_settings(suffix: str, kernel_prob: tuple[float, ...], sinc_prob: float, blur_sigma: tuple[float, float],
+                  betag_range: tuple[float, float], betap_range: tuple[float, float],
+                  size_range: tuple[int, int]) -> dict:
+    """Checked keyword arguments for ``sample_blur_params``; errors name the config argument + ``suffix``."""
+    return dict(kind_probs=check_probs(f"kernel_prob{suffix}", kernel_prob, len(KINDS)),
+                sinc_prob=check_prob(f"sinc_prob{suffix}", sinc_prob),
+                sigma_range=check_range(f"blur_sigma{suffix}", blur_sigma, low=1e-3),
+                betag_range=check_range(f"betag_range{suffix}", betag_range, low=1e-3),
+                betap_range=check_range(f"betap_range{suffix}", betap_range, low=1e-3),
+                size_range=size_range)
 
 
 def sample_blur_params(rng: SampleRandom, kind_probs: tuple[float, ...] = DEFAULT_KIND_PROBS,

@@ -25,7 +25,7 @@ from ..core.random import SampleRandom
 from ..core.registry import register
 from ..core.transform import Params
 from . import canvas
-from .blur_kernels import KERNEL_PAD, KINDS, build_blur_kernels, odd_kernel_range, sample_blur_params
+from .blur_kernels import KERNEL_PAD, blur_settings, build_blur_kernels, odd_kernel_range, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .model_base import DegradationModel
@@ -66,18 +66,9 @@ class RealESRGAN(DegradationModel):
         self._set_scale(scale, resize_back)
         self.sharpen_input = sharpen_input
         self.kernel_range = odd_kernel_range("kernel_range", kernel_range)
-        self.blur1 = dict(kind_probs=check_probs("kernel_prob", kernel_prob, len(KINDS)),
-                          sinc_prob=check_prob("sinc_prob", sinc_prob),
-                          sigma_range=check_range("blur_sigma", blur_sigma, low=1e-3),
-                          betag_range=check_range("betag_range", betag_range, low=1e-3),
-                          betap_range=check_range("betap_range", betap_range, low=1e-3),
-                          size_range=self.kernel_range)
-        self.blur2 = dict(kind_probs=check_probs("kernel_prob2", kernel_prob2, len(KINDS)),
-                          sinc_prob=check_prob("sinc_prob2", sinc_prob2),
-                          sigma_range=check_range("blur_sigma2", blur_sigma2, low=1e-3),
-                          betag_range=check_range("betag_range2", betag_range2, low=1e-3),
-                          betap_range=check_range("betap_range2", betap_range2, low=1e-3),
-                          size_range=self.kernel_range)
+        self.blur1 = blur_settings("", kernel_prob, sinc_prob, blur_sigma, betag_range, betap_range, self.kernel_range)
+        self.blur2 = blur_settings("2", kernel_prob2, sinc_prob2, blur_sigma2, betag_range2, betap_range2,
+                                   self.kernel_range)
         self.resize1 = (check_probs("resize_prob", resize_prob, 3), check_range("resize_range", resize_range, low=0.01, high=16))
         self.resize2 = (check_probs("resize_prob2", resize_prob2, 3), check_range("resize_range2", resize_range2, low=0.01, high=16))
         self.noise1 = (check_prob("gaussian_noise_prob", gaussian_noise_prob), check_range("noise_range", noise_range, low=0),
