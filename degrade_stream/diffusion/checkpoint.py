@@ -24,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from ..atomic import write_text_atomic
+from ..core.config import read_yaml
 from .schedule import ScheduleConfig
 from .unet import UNetConfig
 
@@ -103,12 +104,7 @@ def resolve_checkpoint(path: str | os.PathLike) -> Path:
 def read_config(folder: Path) -> dict[str, Any]:
     """The config.yaml of a checkpoint folder (yaml.safe_load)."""
     path = folder / CONFIG_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: missing") from None
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path}: invalid YAML: {err}") from None
+    data = read_yaml(path)
     if not isinstance(data, dict) or "model" not in data:
         raise ValueError(f"{path}: expected a mapping with a 'model' section (the UNet architecture)")
     return data
