@@ -176,8 +176,8 @@ def test_bad_config_errors_name_the_key(ckpt, tmp_path):
         refiner(ckpt, t_range=[50, 10])
     with pytest.raises(ValueError, match=r"stages\[0\]\.sampler: unknown value 'dim'.*did you mean 'ddim'"):
         refiner(ckpt, sampler="dim")
-    with pytest.raises(ValueError, match=r"t_range: high end 2000 exceeds the model's 1000 steps"):
-        refiner(ckpt, t_range=[0, 2000])(torch.rand(1, 3, 8, 8), seed=0)
+    with pytest.raises(ValueError, match=r"stages\[0\]\.t_range: high end 2000 exceeds the model's 1000 steps"):
+        refiner(ckpt, t_range=[0, 2000])  # at construction, from the checkpoint's config
 
 
 def test_weights_that_do_not_match_the_config_are_an_error(tmp_path):

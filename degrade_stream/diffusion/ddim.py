@@ -1,9 +1,17 @@
-"""DDIM sampling with K steps and eta (Song, Meng, Ermon 2021, eq. 12), from per-sample start steps.
+"""DDIM sampling with eta (Song, Meng, Ermon 2021, eq. 12), from per-sample start steps. Two ways to share a batch:
 
-Keeping the batch full: every sample runs the same K network evaluations, each on its own respaced
-grid t_i * k / K (k = K..0, rounded up). Where t_i < K the grid repeats a step; such a slot leaves
-the sample unchanged (masked), so sample i takes min(K, t_i) real steps and t_i = 0 none. The loop
-length is K for every batch: no host sync, static shapes (good for CUDA graphs / torch.compile).
+Fixed slots (``sample_ddim``): every sample runs the same K network evaluations, each on its own
+respaced grid t_i * k / K (k = K..0, rounded up). Where t_i < K the grid repeats a step; such a slot
+leaves the sample unchanged (masked), so sample i takes min(K, t_i) real steps and t_i = 0 none. The
+loop length is K for every batch: no host sync, static shapes (good for CUDA graphs / torch.compile),
+but every sample pays for K evaluations whatever its t.
+
+Cost that follows t (``sample_ddim_per_t``): sample i takes K_i = min(ceil(t_i / t_per_step), cap)
+steps on its own grid ceil(t_i k / K_i), k = K_i..0, so its trajectory depends only on t_i,
+t_per_step and the cap. The batch is sorted by K_i (descending) once on the host, so at step j the
+samples still running are a prefix of the sorted batch: the network runs on that prefix only, with
+the per-step timestep tables planned once and no host sync inside the loop. t_i = 0 costs nothing.
+With t_per_step = 1 and cap = K the grids (hence the results, for eta = 0) are those of ``sample_ddim``.
 """
 from __future__ import annotations
 
@@ -14,33 +22,91 @@ from .ancestral import NoiseFn
 from .denoiser import Denoiser
 
 
-def ddim_grid(t: Tensor, k: int, steps: int) -> Tensor:
+def ddim_grid(t: Tensor, k: int | Tensor, steps: int | Tensor) -> Tensor:
     """The step of slot k (K..0) on each sample's grid: ceil(t_i * k / K)."""
     return (t * k + steps - 1) // steps
+
+
+def ddim_step(denoiser: Denoiser, x: Tensor, cur: Tensor, prev: Tensor, eta: float, z: Tensor | None) -> Tensor:
+    """x_prev from x at per-sample steps cur -> prev (cur >= 1 where the result is used), eq. 12 of Song et al.
+    with the x_0 estimate clipped to [-1, 1] and eps recomputed from it (diffusers' ``use_clipped_model_output``)."""
+    sched = denoiser.schedule
+    eps = denoiser(x, (cur - 1).clamp(min=0))
+    a_t = sched.abar(cur)
+    a_prev = sched.abar(prev)
+    x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
+    eps = (x - a_t.sqrt() * x0) / (1 - a_t).clamp(min=1e-12).sqrt()  # consistent with the clipped x0
+    sigma = eta * ((1 - a_prev) / (1 - a_t).clamp(min=1e-12) * (1 - a_t / a_prev)).clamp(min=0).sqrt()
+    x_prev = a_prev.sqrt() * x0 + (1 - a_prev - sigma ** 2).clamp(min=0).sqrt() * eps
+    if z is not None:
+        x_prev = x_prev + sigma * z
+    return x_prev
+
+
+def _check(steps: int, eta: float, noise: NoiseFn | None) -> None:
+    if steps < 1:
+        raise ValueError(f"DDIM needs steps >= 1, got {steps}")
+    if eta > 0 and noise is None:
+        raise ValueError("DDIM with eta > 0 needs a noise function")
 
 
 def sample_ddim(denoiser: Denoiser, x_t: Tensor, t: Tensor, steps: int, eta: float = 0.0,
                 noise: NoiseFn | None = None) -> Tensor:
     """DDIM from each sample's own t_i to 0 in K = ``steps`` slots; t_i = 0 returns x_t[i] unchanged."""
-    if steps < 1:
-        raise ValueError(f"DDIM needs steps >= 1, got {steps}")
-    if eta > 0 and noise is None:
-        raise ValueError("DDIM with eta > 0 needs a noise function")
-    sched = denoiser.schedule
+    _check(steps, eta, noise)
     t = t.to(device=x_t.device, dtype=torch.long)
     x = x_t.float()
     for k in range(steps, 0, -1):
         cur = ddim_grid(t, k, steps)
         prev = ddim_grid(t, k - 1, steps)
         active = (cur > prev).view(-1, 1, 1, 1)
-        eps = denoiser(x, (cur - 1).clamp(min=0))
-        a_t = sched.abar(cur)
-        a_prev = sched.abar(prev)
-        x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
-        eps = (x - a_t.sqrt() * x0) / (1 - a_t).clamp(min=1e-12).sqrt()  # consistent with the clipped x0
-        sigma = eta * ((1 - a_prev) / (1 - a_t).clamp(min=1e-12) * (1 - a_t / a_prev)).clamp(min=0).sqrt()
-        x_prev = a_prev.sqrt() * x0 + (1 - a_prev - sigma ** 2).clamp(min=0).sqrt() * eps
-        if eta > 0:
-            x_prev = x_prev + sigma * noise(k)
+        x_prev = ddim_step(denoiser, x, cur, prev, eta, noise(k) if eta > 0 else None)
         x = torch.where(active, x_prev, x)
     return x.to(x_t.dtype)
+
+
+def steps_per_sample(t: Tensor, t_per_step: int, cap: int) -> Tensor:
+    """K_i = min(ceil(t_i / t_per_step), cap): the number of DDIM steps of each sample (0 at t_i = 0)."""
+    if t_per_step < 1 or cap < 1:
+        raise ValueError(f"DDIM needs t_per_step >= 1 and a step cap >= 1, got {t_per_step} and {cap}")
+    t = t.to(torch.long)
+    return torch.minimum((t + t_per_step - 1) // t_per_step, torch.full_like(t, cap))
+
+
+def plan_per_t(t_host: Tensor, t_per_step: int, cap: int) -> tuple[Tensor, list[int], Tensor]:
+    """(order, running, grid) for ``sample_ddim_per_t``, computed on the host.
+
+    ``order`` sorts the batch by K_i descending; ``running[j]`` is how many sorted samples take a j-th
+    step (a prefix); ``grid[j, :running[j]]`` is their step before it and ``grid[j + 1, :running[j]]``
+    after it, on each sample's own grid ceil(t_i k / K_i).
+    """
+    t_host = t_host.to("cpu", torch.long).reshape(-1)
+    k = steps_per_sample(t_host, t_per_step, cap)
+    order = torch.argsort(k, descending=True, stable=True)
+    t_sorted, k_sorted = t_host[order], k[order]
+    top = int(k_sorted[0]) if k_sorted.numel() else 0
+    running = [int((k_sorted > j).sum()) for j in range(top)]
+    slots = (k_sorted[None, :] - torch.arange(top + 1)[:, None]).clamp(min=0)  # slot K_i - j, at least 0
+    grid = ddim_grid(t_sorted[None, :], slots, k_sorted.clamp(min=1)[None, :])
+    return order, running, grid
+
+
+def sample_ddim_per_t(denoiser: Denoiser, x_t: Tensor, t: Tensor, t_per_step: int, cap: int, eta: float = 0.0,
+                      noise: NoiseFn | None = None) -> Tensor:
+    """DDIM where sample i takes K_i = min(ceil(t_i / t_per_step), cap) steps; only running samples are evaluated.
+
+    ``noise(j)`` (j = 1, 2, ...: the step number counted from each sample's start) gives the (B, C, H, W)
+    noise of every sample's j-th step, used only with eta > 0. One read of t on the host per call.
+    """
+    _check(cap, eta, noise)
+    order, running, grid = plan_per_t(t.detach(), t_per_step, cap)
+    device = x_t.device
+    order_dev = order.to(device)
+    grid = grid.to(device)
+    x = x_t.float()[order_dev]
+    for j, n in enumerate(running):
+        z = noise(j + 1)[order_dev[:n]] if eta > 0 else None
+        x[:n] = ddim_step(denoiser, x[:n], grid[j, :n], grid[j + 1, :n], eta, z)
+    out = torch.empty_like(x)
+    out[order_dev] = x
+    return out.to(x_t.dtype)

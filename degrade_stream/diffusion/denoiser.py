@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..core.resources import assets_root
 from .checkpoint import CONFIG_FILE, load_state_checked, read_model, read_weights, resolve_checkpoint
-from .diffusers_import import WEIGHT_FILES, is_diffusers_folder, read_diffusers_unet
+from .diffusers_import import WEIGHT_FILES, is_diffusers_folder, read_diffusers_unet, schedule_from_diffusers
 from .schedule import NoiseSchedule, make_schedule
 from .unet import UNet
 
@@ -51,6 +51,15 @@ def resolve_spec(spec: str) -> tuple[str, Path]:
     if is_diffusers_folder(path):
         return "diffusers", path
     return "project", resolve_checkpoint(path)
+
+
+def checkpoint_timesteps(spec: str) -> int:
+    """T of a checkpoint's noise schedule, read from its config files alone (no weights are loaded)."""
+    kind, folder = resolve_spec(spec)
+    if kind == "diffusers":
+        return schedule_from_diffusers(folder).timesteps
+    _, schedule, _ = read_model(folder.parent if kind == "project-file" else folder, weights=False)
+    return schedule.timesteps
 
 
 def load_unet(spec: str, ema: bool = True) -> tuple[UNet, NoiseSchedule]:

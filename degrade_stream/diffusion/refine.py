@@ -5,6 +5,10 @@ Where t is drawn: ``sample_params`` (uniform integer in ``t_range`` per sample, 
 All noise (the forward jump and each reverse step's) comes from ``SampleRandom(noise_seed)`` on the
 batch's device, one sub-stream per step, so a sample's result depends only on its own input, seed and
 config, and replay from params is exact.
+
+Cost: samples at t = 0 are the identity and are never sent through the model (a batch of only t = 0
+makes no network call). With ``t_per_step`` set, DDIM gives sample i ceil(t_i / t_per_step) steps (at
+most ``steps``), so the cost follows t; without it every sample of a batch runs ``steps`` slots.
 """
 from __future__ import annotations
 
@@ -18,8 +22,8 @@ from ..core.random import SampleRandom
 from ..core.registry import register
 from ..core.transform import Params, Transform
 from .ancestral import sample_ancestral
-from .ddim import sample_ddim
-from .denoiser import BUNDLED, PRECISIONS, resolve_spec
+from .ddim import sample_ddim, sample_ddim_per_t
+from .denoiser import BUNDLED, PRECISIONS, Denoiser, checkpoint_timesteps
 from .denoiser_cache import get_denoiser
 
 SAMPLERS = ("ddim", "ddpm")
@@ -46,21 +50,38 @@ class DDPMRefine(Transform):
 
     def __init__(self, checkpoint: str = BUNDLED, t_range: tuple[int, int] = (0, 250), sampler: str = "ddim",
                  steps: int = 25, eta: float = 0.0, ema: bool = True, precision: str = "auto",
-                 compile: bool = False) -> None:
+                 compile: bool = False, t_per_step: int | None = None) -> None:
         self.checkpoint = checkpoint
         try:
-            resolve_spec(checkpoint)
+            self.timesteps = checkpoint_timesteps(checkpoint)  # reads the checkpoint's config, not its weights
         except (FileNotFoundError, ValueError) as err:
             raise ConfigError("checkpoint", str(err)) from None
         self.t_range = tuple(int(v) for v in check_range("t_range", t_range, low=0, integer=True))
+        if self.t_range[1] > self.timesteps:
+            raise ConfigError("t_range", f"high end {self.t_range[1]} exceeds the model's {self.timesteps} steps "
+                                         f"(checkpoint {checkpoint})")
         self.sampler = check_choice("sampler", sampler, SAMPLERS)
         self.steps = check_int("steps", steps, low=1)
         self.eta = check_number("eta", eta, 0.0, 1.0)
         self.ema = ema
         self.precision = check_choice("precision", precision, PRECISIONS)
         self.compile = compile
+        if t_per_step is not None:
+            t_per_step = check_int("t_per_step", t_per_step, low=1)
+            if self.sampler != "ddim":
+                raise ConfigError("t_per_step", f"applies to sampler 'ddim' only; sampler {self.sampler!r} "
+                                                "already takes t_i steps per sample")
+        self.t_per_step = t_per_step
 
-    def denoiser(self, device: torch.device | str):
+    def to_config(self) -> dict:
+        """As Transform.to_config, without ``t_per_step`` when unset, so configs (and cache hashes) written
+        before the option existed are unchanged."""
+        config = super().to_config()
+        if config.get("t_per_step") is None:
+            config.pop("t_per_step", None)
+        return config
+
+    def denoiser(self, device: torch.device | str) -> Denoiser:
         """The shared denoiser of this stage's checkpoint on ``device`` (loaded once per process)."""
         return get_denoiser(self.checkpoint, device, self.ema, self.precision, self.compile)
 
@@ -77,15 +98,37 @@ class DDPMRefine(Transform):
 
     @torch.inference_mode()
     def apply(self, batch: Tensor, params: Params) -> Tensor:
-        device = batch.device
-        denoiser = self.denoiser(device)
-        t = params["t"].to(device=device, dtype=torch.long).reshape(-1)
+        t = params["t"].reshape(-1)
         if t.shape[0] != batch.shape[0]:
             raise ValueError(f"ddpm_refine: params['t'] has {t.shape[0]} entries for a batch of {batch.shape[0]}")
-        if self.t_range[1] > denoiser.schedule.timesteps:
-            raise ConfigError("t_range", f"high end {self.t_range[1]} exceeds the model's {denoiser.schedule.timesteps} steps")
+        t_host = t.detach().to("cpu", torch.long)  # the one host read of t: who runs, and the step plan
+        if t_host.numel() and (int(t_host.min()) < 0 or int(t_host.max()) > self.timesteps):
+            raise ValueError(f"ddpm_refine: params['t'] must lie in [0, {self.timesteps}] (the model's steps), "
+                             f"got [{int(t_host.min())}, {int(t_host.max())}]")
+        running = t_host > 0
+        if not bool(running.any()):
+            return batch.clone()  # t = 0 is the identity: no noise, no network
+        device = batch.device
+        denoiser = self.denoiser(device)
+        seeds = params["noise_seed"].reshape(-1)
+        if (self.sampler == "ddpm" or self.t_per_step is not None) and not bool(running.all()):
+            # Only the samples with t > 0 run. Bit-identical to the whole batch for these samplers: they
+            # never send a t = 0 sample through the network, and every other operation is per element.
+            idx = running.nonzero().reshape(-1)
+            out = batch.clone()
+            out[idx.to(device)] = self._refine(denoiser, batch[idx.to(device)], t_host[idx],
+                                               seeds[idx.to(seeds.device)])
+            return out
+        r = self._refine(denoiser, batch, t_host, seeds)
+        keep = (t_host == 0).to(device).view(-1, 1, 1, 1)  # t = 0 is the identity, exactly
+        return torch.where(keep, batch, r)
+
+    def _refine(self, denoiser: Denoiser, batch: Tensor, t_host: Tensor, noise_seed: Tensor) -> Tensor:
+        """q-sample ``batch`` to t and run the reverse process back to 0; 8-bit levels in the batch's dtype."""
+        device = batch.device
+        t = t_host.to(device)
         x, h, w = pad_to_multiple(batch.float() * 2 - 1, denoiser.stride)
-        rng = SampleRandom(params["noise_seed"], device=device)
+        rng = SampleRandom(noise_seed, device=device)
         shape = tuple(x.shape[1:])
         x_t = denoiser.schedule.q_sample(x, t, rng.normal(*shape))
 
@@ -93,9 +136,9 @@ class DDPMRefine(Transform):
             return rng.fork(step).normal(*shape)
 
         if self.sampler == "ddpm":
-            r = sample_ancestral(denoiser, x_t, t, step_noise)
+            r = sample_ancestral(denoiser, x_t, t_host, step_noise)
+        elif self.t_per_step is not None:
+            r = sample_ddim_per_t(denoiser, x_t, t_host, self.t_per_step, self.steps, self.eta, step_noise)
         else:
             r = sample_ddim(denoiser, x_t, t, self.steps, self.eta, step_noise)
-        r = quantize8((r[..., :h, :w] + 1) / 2)
-        keep = (t == 0).view(-1, 1, 1, 1)  # t = 0 is the identity, exactly
-        return torch.where(keep, batch, r.to(batch.dtype))
+        return quantize8((r[..., :h, :w] + 1) / 2).to(batch.dtype)
