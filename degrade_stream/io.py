@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -15,14 +15,28 @@ from .atomic import atomic_target
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
-def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]:
-    """Image files under ``folder`` (by extension, case-insensitive), sorted; hidden files skipped."""
+def list_images(folder: str | os.PathLike, recursive: bool = True,
+                exclude: Sequence[str | os.PathLike] = ()) -> list[Path]:
+    """Image files under ``folder`` (by extension, case-insensitive), sorted; hidden files and folders
+    skipped, and so is everything under the folders in ``exclude`` (e.g. an output folder inside it)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"not a folder: {folder}")
-    pattern = folder.rglob("*") if recursive else folder.glob("*")
-    return sorted(p for p in pattern if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+        raise FileNotFoundError(f"not a folder: {folder}{' (it is a file)' if folder.exists() else ''}")
+    skip = {os.path.realpath(p) for p in exclude}
+    found = []
+
+    def unreadable(err: OSError) -> None:  # the folder itself must be readable; an unreadable subfolder is passed over
+        if os.path.realpath(err.filename) == os.path.realpath(folder):
+            raise err
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and os.path.realpath(os.path.join(root, d)) not in skip)
+        if not recursive:
+            dirs[:] = []
+        found.extend(Path(root, f) for f in files
+                     if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_EXTENSIONS
+                     and os.path.isfile(os.path.join(root, f)))
+    return sorted(found)
 
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:

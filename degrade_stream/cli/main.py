@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 from typing import Sequence
 
 # Subcommand modules (in degrade_stream.cli); each defines NAME, HELP, add_arguments(parser), run(args) -> int.
@@ -35,8 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Set to 1 to get the full traceback of an unexpected error (for a bug report) instead of one line.
+TRACEBACK_ENV = "DEGRADE_STREAM_TRACEBACK"
+
+
+def error_line(err: BaseException) -> str:
+    """One line for an error: its message, with the file an OSError names when the message lacks it."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    if isinstance(err, OSError) and err.filename is not None:
+        names = [str(err.filename)] + ([str(err.filename2)] if err.filename2 is not None else [])
+        text = f"{' -> '.join(names)}: {err.strerror or text}"
+    elif not isinstance(err, (ValueError, TypeError, OSError)):
+        text = f"{type(err).__name__}: {text}"
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments and run the subcommand; errors print one line and exit 2."""
+    """Parse arguments and run the subcommand; any error prints one line and exits 2 (1 is reserved for
+    'synthesize skipped some files'; 130 for Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
@@ -44,12 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args._run(args) or 0)
-    except (ValueError, FileNotFoundError, FileExistsError, TypeError) as err:
-        print(f"degrade-stream {args.command}: error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"degrade-stream {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # noqa: BLE001 - the contract is one line and exit 2, whatever went wrong
+        if os.environ.get(TRACEBACK_ENV) == "1":
+            traceback.print_exc()
+        expected = isinstance(err, (ValueError, TypeError, OSError))
+        hint = "" if expected else f" (an unexpected error: rerun with {TRACEBACK_ENV}=1 for the traceback)"
+        print(f"degrade-stream {args.command}: error: {error_line(err)}{hint}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
-import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import yaml
 
-from ..atomic import write_text_atomic
+from ..atomic import claim_file, remove_dead_writers_temps, write_text_atomic
 
 RUN_FILE = "run.json"
 CHAIN_FILE = "chain.yaml"
@@ -27,58 +26,94 @@ PAIRS_FILE = "pairs.jsonl"
 SKIPPED_FILE = "skipped.txt"
 PARTS_DIR = ".parts"
 OWNED = ("gt", "lq", PAIRS_FILE, SKIPPED_FILE, CHAIN_FILE)
-_TMP_PATTERN = re.compile(r"^\..+\.(\d+)\.tmp$")
 
 
 def prepare_output(out: Path, run_info: dict[str, Any], chain_config: dict[str, Any]) -> None:
-    """Create or reopen ``out`` for pairs described by ``run_info``; refuse a folder that holds others."""
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"--out {out} exists and is not a folder")
+    """Create or reopen ``out`` for pairs described by ``run_info``; refuse a folder that holds others.
+
+    Safe for any number of processes preparing one folder at once (torchrun ranks, ``--shard``
+    processes): ``run.json`` is claimed atomically before anything else is created, so a process that
+    finds ``gt/`` or ``lq/`` also finds the claimer's ``run.json`` and checks its content. Every check
+    runs before the first write, so a refusal leaves the folder as it was.
+    """
+    check_out_path(out)
     run_path = out / RUN_FILE
-    if run_path.exists():
-        try:
-            previous = json.loads(run_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ValueError(f"{run_path} is not a valid run record ({err}); use another --out") from None
-        differences = [f"{k} {previous.get(k)!r} there vs {run_info[k]!r} now" for k in run_info
-                       if k != "degrade_stream" and previous.get(k) != run_info[k]]
-        if differences:
-            raise ValueError(f"--out {out} holds pairs from a different config ({'; '.join(differences)}); "
-                             "use another --out folder or delete that one")
-    else:
-        for name in OWNED:
-            if (out / name).exists():
-                raise FileExistsError(f"{out / name} is in the way: --out {out} has no {RUN_FILE}, so it was not "
-                                      "written by 'degrade-stream synthesize'; use an empty or new folder")
+    previous = read_run_record(out)
+    if previous is None:
+        blocking = [name for name in OWNED if (out / name).exists()]
+        if blocking:
+            previous = read_run_record(out)  # claimed by a concurrent process since the first look?
+            if previous is None:
+                raise FileExistsError(f"{out / blocking[0]} is in the way: --out {out} has no {RUN_FILE}, so it was "
+                                      "not written by 'degrade-stream synthesize'; use an empty or new folder")
+    if previous is not None:
+        _check_same_run(out, previous, run_info)
+    _check_kinds(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if previous is None and not claim_file(run_path, json.dumps(run_info, indent=1, sort_keys=True) + "\n"):
+        _check_same_run(out, read_run_record(out), run_info)  # another process claimed it first
     for sub in ("gt", "lq", PARTS_DIR):
-        if (out / sub).exists() and not (out / sub).is_dir():
-            raise FileExistsError(f"{out / sub} is in the way: expected a folder, found a file")
-        (out / sub).mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run_path, json.dumps(run_info, indent=1, sort_keys=True) + "\n")
+        (out / sub).mkdir(exist_ok=True)
     write_text_atomic(out / CHAIN_FILE, yaml.safe_dump(chain_config, sort_keys=False))
+
+
+def check_out_path(out: Path, option: str = "--out") -> None:
+    """``out`` is a folder or can be made one: neither it nor its nearest existing parent is a file."""
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{option} {out} exists and is not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise FileExistsError(f"{option} {out}: {parent} is a file, not a folder")
+            break
+
+
+def _check_kinds(out: Path) -> None:
+    """Folders where folders go and files where files go (a '.parts' file, a 'pairs.jsonl' folder: refused)."""
+    for name in ("gt", "lq", PARTS_DIR):
+        if (out / name).exists() and not (out / name).is_dir():
+            raise FileExistsError(f"{out / name} is in the way: expected a folder, found a file")
+    for name in (RUN_FILE, CHAIN_FILE, PAIRS_FILE, SKIPPED_FILE):
+        if (out / name).is_dir():
+            raise FileExistsError(f"{out / name} is in the way: expected a file, found a folder")
+
+
+def read_run_record(out: Path) -> dict[str, Any] | None:
+    """The content of ``out/run.json``; None when there is none; a clear error when it is not a run record."""
+    path = out / RUN_FILE
+    for attempt in range(20):
+        if not path.is_file():
+            if path.exists():
+                raise FileExistsError(f"{path} is in the way: expected a file, found a folder")
+            return None
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            break
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            # Only where claim_file fell back to O_EXCL can a claimer still be writing it: wait a little.
+            if attempt < 19 and time.time() - path.stat().st_mtime < 2.0:
+                time.sleep(0.1)
+                continue
+            raise ValueError(f"{path} is not a valid run record ({err}); use another --out") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path} is not a run record written by 'degrade-stream synthesize' (expected a JSON "
+                         f"object, found {type(record).__name__}); use another --out")
+    return record
+
+
+def _check_same_run(out: Path, previous: dict[str, Any] | None, run_info: dict[str, Any]) -> None:
+    if previous is None:
+        raise FileExistsError(f"{out / RUN_FILE} vanished while this run was preparing --out {out}")
+    differences = [f"{k} {previous.get(k)!r} there vs {run_info[k]!r} now" for k in run_info
+                   if k != "degrade_stream" and previous.get(k) != run_info[k]]
+    if differences:
+        raise ValueError(f"--out {out} holds pairs from a different config ({'; '.join(differences)}); "
+                         "use another --out folder or delete that one")
 
 
 def remove_stale_temp_files(out: Path) -> int:
     """Delete temp files left by killed writers (their process no longer exists); returns how many."""
-    removed = 0
-    for sub in ("gt", "lq", "."):
-        folder = out / sub
-        for path in folder.glob(".*.tmp"):
-            match = _TMP_PATTERN.match(path.name)
-            if match and not _process_alive(int(match.group(1))):
-                path.unlink(missing_ok=True)
-                removed += 1
-    return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return sum(remove_dead_writers_temps(out / sub) for sub in ("gt", "lq", "."))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -57,16 +57,41 @@ def _image_size(path: Path) -> tuple[int, int]:
     return height, width
 
 
-def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size: int) -> PairPlan:
-    """Plan every pair for the images under ``hq_dir``; a clear error if there are none."""
-    if variants < 1:
-        raise ValueError(f"--variants must be >= 1, got {variants}")
-    if batch_size < 1:
-        raise ValueError(f"--batch-size must be >= 1, got {batch_size}")
+def input_images(hq_dir: str | os.PathLike, out_dir: str | os.PathLike | None) -> list[Path]:
+    """The image files under --hq, less those under --out when --out lies inside --hq (a rerun must not
+    read its own gt/ and lq/ as new HQ). --out equal to --hq, or --hq inside the gt/ or lq/ that --out
+    writes, is refused."""
     hq_dir = Path(hq_dir)
-    paths = list_images(hq_dir)
+    if not hq_dir.is_dir():
+        raise FileNotFoundError(f"--hq: not a folder: {hq_dir}{' (it is a file)' if hq_dir.exists() else ''}")
+    exclude: list[Path] = []
+    if out_dir is not None:
+        hq_real, out_real = Path(os.path.realpath(hq_dir)), Path(os.path.realpath(out_dir))
+        if hq_real == out_real or any(hq_real.is_relative_to(out_real / sub) for sub in ("gt", "lq")):
+            raise ValueError(f"--hq {hq_dir} is --out {out_dir} or lies in its gt/ or lq/: the pairs would be "
+                             "written among their own inputs; choose another --out folder")
+        if out_real.is_relative_to(hq_real):
+            exclude.append(out_real)
+    paths = list_images(hq_dir, exclude=exclude)
     if not paths:
-        raise ValueError(f"no image files under {hq_dir} (looked for {', '.join(IMAGE_EXTENSIONS)})")
+        raise ValueError(f"no image files under {hq_dir} (looked for {', '.join(IMAGE_EXTENSIONS)}"
+                         + (f"; {out_dir} left out, it is the output folder)" if exclude else ")"))
+    return paths
+
+
+def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size: int, min_side: int = 1,
+               out_dir: str | os.PathLike | None = None) -> PairPlan:
+    """Plan every pair for the images under ``hq_dir`` (less ``out_dir``); a clear error if there are none.
+
+    An image whose crop to a multiple of ``scale`` is under ``min_side`` px in height or width (what
+    the chain needs, see min_size.py) is skipped with the reason, so one small file never stops a run.
+    """
+    if isinstance(variants, bool) or not isinstance(variants, int) or variants < 1:
+        raise ValueError(f"--variants must be an integer >= 1, got {variants!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"--batch-size must be an integer >= 1, got {batch_size!r}")
+    hq_dir = Path(hq_dir)
+    paths = input_images(hq_dir, out_dir)
     sources: dict[str, Path] = {}
     names: dict[str, str] = {}
     skipped: dict[str, str] = {}
@@ -84,8 +109,9 @@ def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size:
             skipped[key] = f"cannot read image: {err}"
             continue
         height, width = height // scale * scale, width // scale * scale
-        if height == 0 or width == 0:
-            skipped[key] = f"smaller than the chain's scale factor {scale}"
+        if height < max(min_side, 1) or width < max(min_side, 1):
+            skipped[key] = (f"too small: {width}x{height} px after cropping to a multiple of the scale {scale}; "
+                            f"this chain needs at least {min_side}x{min_side} px")
             continue
         for k in range(variants):
             groups[(height, width)].append(PairUnit(key, name, None if variants == 1 else k, height, width))

@@ -26,6 +26,7 @@ from ..core.params import params_to
 from ..io import load_image, save_image
 from ..stream.seeds import sample_seeds
 from .output_folder import PARTS_DIR, finished_pairs, merge_records, prepare_output, remove_stale_temp_files
+from .min_size import chain_min_side
 from .pair_plan import PairPlan, PairUnit, plan_pairs
 from .sharding import Shard, barrier, sum_over_shards
 
@@ -116,7 +117,10 @@ def synthesize_pairs(config: str | os.PathLike | Mapping[str, Any], hq_dir: str 
     chain_config = resolve_config(config, "chains") if not isinstance(config, Mapping) else dict(config)
     chain = load_chain(chain_config)
     out = Path(out_dir)
-    plan: PairPlan = plan_pairs(hq_dir, chain.scale, variants, batch_size)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"--seed must be an integer, got {seed!r}")
+    plan: PairPlan = plan_pairs(hq_dir, chain.scale, variants, batch_size, min_side=chain_min_side(chain),
+                                out_dir=out)
     run_info = {"config_hash": chain.config_hash(), "seed": int(seed), "variants": int(variants),
                 "scale": chain.scale, "degrade_stream": __version__}
     target = resolve_device(device)
@@ -186,7 +190,11 @@ def _synthesize_batch(chain, units: list[PairUnit], loaded: dict[str, Tensor], s
     """Run the chain on one batch, write the pairs not yet on disk, append their records; returns how many."""
     hq = torch.stack([loaded[u.key] for u in units])
     seeds = _seeds_for(units, seed)
-    result = chain(hq.to(device, non_blocking=True), seed=seeds)
+    try:
+        result = chain(hq.to(device, non_blocking=True), seed=seeds)
+    except ValueError as err:  # name the inputs: "the chain failed" alone does not say on which files
+        names = ", ".join(sorted({u.key for u in units}))
+        raise ValueError(f"degrading {names} ({hq.shape[-1]}x{hq.shape[-2]} px): {err}") from None
     lq = result.lq.cpu()
     params = params_to(result.params, "cpu")
     jobs, new_records, gt_queued = [], [], set()

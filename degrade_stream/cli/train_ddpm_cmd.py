@@ -14,17 +14,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="NAME|YAML",
                         help="training recipe: a shipped name (ddpm_paper, ddpm_release, ddpm_tiny) or a YAML file; "
                              "optional with --resume (the checkpoint's config is used)")
-    parser.add_argument("--lq", required=True, metavar="DIR", help="folder of real LQ images (searched recursively)")
+    parser.add_argument("--lq", required=True, nargs="+", metavar="DIR",
+                        help="real LQ images: one or more folders (searched recursively), image files, or .txt "
+                             "lists of image paths (one per line, relative to the list)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder for checkpoints")
     parser.add_argument("--steps", type=int, metavar="N", help="total number of training steps (overrides the recipe)")
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     parser.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar: print one line per log_every steps instead (always logged to "
+                             "--out/train_log.csv)")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..core.config import resolve_config
     from ..core.errors import ConfigError
+    from ..diffusion.checkpoint import remove_stale_checkpoint_temps
+    from .output_folder import check_out_path
     from ..diffusion.train import train
     from ..diffusion.train_config import TrainConfig
 
@@ -40,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--config is required (a shipped recipe name or a YAML file) unless --resume is given")
     if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
+    out = Path(args.out)
+    check_out_path(out)
+    if os.environ.get("RANK", "0") == "0" and out.is_dir():  # the writer's machine sees the writers' PIDs
+        removed = remove_stale_checkpoint_temps(out)
+        if removed:
+            logging.info("removed %d unfinished checkpoint folder(s) of killed runs from %s", removed, out)
     last = train(config, args.lq, args.out, resume=args.resume, steps=args.steps, device=args.device,
                  progress=not args.no_progress)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone reports

@@ -1,6 +1,7 @@
 """Argument checks shared by every transform; each raises ConfigError naming the argument."""
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Sequence
 
@@ -12,9 +13,11 @@ def _is_number(value: Any) -> bool:
 
 
 def check_number(name: str, value: Any, low: float | None = None, high: float | None = None) -> float:
-    """A real number within [low, high]."""
+    """A finite real number within [low, high] (NaN and infinities are refused: NaN passes every ``<``)."""
     if not _is_number(value):
         raise ConfigError(name, f"expected a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(name, f"expected a finite number, got {value}")
     if low is not None and value < low:
         raise ConfigError(name, f"must be >= {low}, got {value}")
     if high is not None and value > high:
@@ -34,7 +37,7 @@ def check_int(name: str, value: Any, low: int | None = None, high: int | None = 
 
 
 def check_prob(name: str, value: Any) -> float:
-    """A probability in [0, 1]."""
+    """A probability in [0, 1] (NaN fails the comparison and is refused too)."""
     if not _is_number(value) or not 0.0 <= value <= 1.0:
         raise ConfigError(name, f"probability must be a number in [0, 1], got {value!r}")
     return float(value)

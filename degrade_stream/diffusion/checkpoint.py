@@ -14,16 +14,20 @@ is replaced atomically afterwards, so an interrupted write never leaves a folder
 from __future__ import annotations
 
 import os
+import pickle
+import re
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
-from ..atomic import write_text_atomic
+from ..atomic import remove_dead_writers_temps, write_text_atomic
 from ..core.config import read_yaml
 from .schedule import ScheduleConfig
 from .unet import UNetConfig
@@ -33,6 +37,9 @@ EMA_FILE = "ema.safetensors"
 STATE_FILE = "state.pt"
 CONFIG_FILE = "config.yaml"
 LATEST_FILE = "latest"
+#: What train-ddpm's state.pt holds (cuda_rng too when trained on a GPU).
+TRAIN_STATE_KEYS = ("step", "optimizer", "lr_scheduler", "ema", "torch_rng")
+_STEP_NAME = re.compile(r"^step_\d+$")
 
 
 def _plain_state(state: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -45,6 +52,7 @@ def write_checkpoint(out_dir: str | os.PathLike, step: int, model: dict[str, Ten
     """Write checkpoint ``step`` into ``out_dir`` atomically, point ``latest`` at it, prune to ``keep`` (0: all)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_checkpoint_temps(out)
     name = f"step_{step:08d}"
     final = out / name
     tmp = out / f".{name}.{os.getpid()}.tmp"
@@ -75,6 +83,12 @@ def write_checkpoint(out_dir: str | os.PathLike, step: int, model: dict[str, Ten
     return final
 
 
+def remove_stale_checkpoint_temps(out_dir: str | os.PathLike) -> int:
+    """Delete the ``.step_*.PID.tmp`` / ``.old`` folders of checkpoint writers that were killed (their
+    process no longer exists on this machine), as synthesize does with its temp files; returns how many."""
+    return remove_dead_writers_temps(Path(out_dir))
+
+
 def list_checkpoints(out_dir: str | os.PathLike) -> list[Path]:
     """Complete checkpoint folders of a run, oldest first."""
     out = Path(out_dir)
@@ -91,7 +105,12 @@ def resolve_checkpoint(path: str | os.PathLike) -> Path:
     if path.is_file():
         raise ValueError(f"{path}: expected a checkpoint folder (with {CONFIG_FILE}) or a training --out folder")
     if (path / LATEST_FILE).is_file():
-        name = (path / LATEST_FILE).read_text(encoding="utf-8").strip()
+        try:
+            name = (path / LATEST_FILE).read_text(encoding="utf-8").strip()
+        except UnicodeDecodeError:
+            name = ""
+        if not _STEP_NAME.match(name):
+            raise ValueError(f"{path / LATEST_FILE}: expected the name of a step_NNNNNNNN folder, found {name[:40]!r}")
         folder = path / name
         if not (folder / CONFIG_FILE).is_file():
             raise FileNotFoundError(f"{path / LATEST_FILE} names {name!r}, which is not a complete checkpoint folder")
@@ -111,10 +130,14 @@ def read_config(folder: Path) -> dict[str, Any]:
 
 
 def read_weights(path: Path) -> dict[str, Tensor]:
-    """A safetensors file as a state dict; a missing file is an error naming it."""
+    """A safetensors file as a state dict; a missing, truncated or foreign file is an error naming it."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing weights file")
-    return load_file(str(path))
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{path}: not a readable safetensors weights file, perhaps truncated or written by "
+                         f"something else ({' '.join(str(err).split())})") from None
 
 
 def read_model(folder: Path, ema: bool = True, weights: bool = True
@@ -134,7 +157,21 @@ def read_train_state(folder: Path) -> dict[str, Any]:
     path = folder / STATE_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing; this checkpoint cannot be resumed")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's pickle-protocol notes; the outcome is reported below
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(f"{path}: holds objects other than tensors and plain values; refused without running "
+                         "them (weights_only); this checkpoint cannot be resumed") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        raise ValueError(f"{path}: not a readable training state, perhaps truncated "
+                         f"({' '.join(str(err).split())[:200]}); this checkpoint cannot be resumed") from None
+    missing = [k for k in TRAIN_STATE_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise ValueError(f"{path}: not a training state written by train-ddpm (missing {', '.join(missing)}); "
+                         "this checkpoint cannot be resumed")
+    return state
 
 
 def load_state_checked(module: torch.nn.Module, state: dict[str, Tensor], source: str) -> None:
