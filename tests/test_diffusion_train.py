@@ -136,7 +136,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys, lq_dir):
     assert main(["train-ddpm", "--config", "ddpm_tiyn", "--lq", str(lq_dir), "--out", str(tmp_path / "o")]) == 2
     assert "did you mean 'ddpm_tiny'" in capsys.readouterr().err
     assert main(["train-ddpm", "--config", "ddpm_tiny", "--lq", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
-    assert "not a folder" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_cli_trains_and_resumes(tmp_path, lq_dir, capsys):

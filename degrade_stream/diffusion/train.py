@@ -26,7 +26,8 @@ from .checkpoint import (list_checkpoints, load_state_checked, read_config, read
 from .ema import EMA
 from .schedule import make_schedule
 from .train_config import TrainConfig
-from .train_data import RandomCrops, StepSampler, scan_images
+from .train_data import RandomCrops, StepSampler, check_decodable, scan_images
+from .train_log import TrainLog
 from .unet import UNet
 
 log = logging.getLogger(__name__)
@@ -66,21 +67,38 @@ def lr_factor(step: int, config: TrainConfig) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def draw_t(config: TrainConfig, batch: int, g: torch.Generator, device: torch.device) -> Tensor:
+    """Training steps t in [1, t_max]: uniform (``t_power`` 1), else ceil(t_max * u ** t_power), which
+    puts more weight on small t for t_power > 1 (the refiner starts at small t, Yang et al. 2023 sec. 3.2)."""
+    if config.t_power == 1.0:
+        return torch.randint(1, config.t_max + 1, (batch,), generator=g, device=device)
+    u = torch.rand((batch,), generator=g, device=device, dtype=torch.float64)
+    return torch.ceil(config.t_max * u ** config.t_power).long().clamp(1, config.t_max)
+
+
 def step_noise(config: TrainConfig, step: int, rank: int, batch: int, shape: tuple[int, ...],
                device: torch.device) -> tuple[Tensor, Tensor]:
-    """(t, eps) for one training step: t uniform in [1, t_max], standard normal eps."""
+    """(t, eps) for one training step: t from ``draw_t``, standard normal eps."""
     key = int(derive_seeds(torch.tensor([config.seed], dtype=torch.int64), 0x7EA1, step, rank)[0])
     g = torch.Generator(device=device).manual_seed(key)
-    t = torch.randint(1, config.t_max + 1, (batch,), generator=g, device=device)
+    t = draw_t(config, batch, g, device)
     noise = torch.randn((batch, *shape), generator=g, device=device)
     return t, noise
 
 
-def diffusion_loss(model: torch.nn.Module, schedule, x0: Tensor, t: Tensor, noise: Tensor, kind: str) -> Tensor:
-    """L1 (the paper) or MSE (the release, Ho et al. 2020 eq. 14) between eps and the prediction."""
+def diffusion_loss(model: torch.nn.Module, schedule, x0: Tensor, t: Tensor, noise: Tensor, kind: str,
+                   min_snr_gamma: float | None = None) -> Tensor:
+    """L1 (the paper) or MSE (the release, Ho et al. 2020 eq. 14) between eps and the prediction,
+    optionally weighted per sample by min(SNR_t, gamma) / SNR_t (Min-SNR, Hang et al. 2023, eq. 9 for eps)."""
     x_t = schedule.q_sample(x0, t, noise)
     pred = model(x_t, t - 1).float()
-    return F.l1_loss(pred, noise) if kind == "l1" else F.mse_loss(pred, noise)
+    if min_snr_gamma is None:
+        return F.l1_loss(pred, noise) if kind == "l1" else F.mse_loss(pred, noise)
+    per = (pred - noise).abs() if kind == "l1" else (pred - noise) ** 2
+    a = schedule.abar(t).reshape(-1).float()
+    snr = a / (1 - a).clamp(min=1e-12)
+    weight = snr.clamp(max=min_snr_gamma) / snr
+    return (per.mean(dim=(1, 2, 3)) * weight).mean()
 
 
 def _check_resume_config(stored: dict[str, Any], wanted: dict[str, Any], source: Path) -> None:
@@ -90,7 +108,7 @@ def _check_resume_config(stored: dict[str, Any], wanted: dict[str, Any], source:
                          "resume without --config to continue with the stored one")
 
 
-def train(config: TrainConfig | None, lq_dir: str | os.PathLike, out_dir: str | os.PathLike, resume: bool = False,
+def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.PathLike], out_dir: str | os.PathLike, resume: bool = False,
           steps: int | None = None, device: str | torch.device | None = None, progress: bool = True,
           on_step: Callable[[int, float], None] | None = None) -> Path:
     """Train (or resume) and return the last checkpoint folder. ``config`` may be None when resuming."""
@@ -126,6 +144,7 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike, out_dir: str | 
         raise ValueError(f"the checkpoint is already at step {start}; pass --steps larger than that to train further")
 
     scan = scan_images(lq_dir, config.crop, config.small_images)
+    check_decodable(scan, " ".join(map(str, lq_dir)) if isinstance(lq_dir, (list, tuple)) else str(lq_dir))
     if dist_info.writer:
         for path, reason in scan.skipped:
             log.warning("skipped %s: %s", path, reason)
@@ -146,71 +165,108 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike, out_dir: str | 
         ema.load_state_dict(state["ema"], read_weights(ckpt / EMA_FILE))
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["lr_scheduler"])
-        torch.set_rng_state(state["torch_rng"])  # only dropout (if configured) draws from it
-        if device.type == "cuda" and "cuda_rng" in state:
-            torch.cuda.set_rng_state(state["cuda_rng"], device)
     net: torch.nn.Module = model
     if dist_info.world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
     autocast = cuda and config.precision in ("auto", "bf16")
     schedule = make_schedule(config.schedule).to(device)
 
-    loader = DataLoader(RandomCrops(scan.usable, config.crop, config.seed), batch_size=config.batch_size,
+    loader = DataLoader(RandomCrops(scan.usable, config.crop, config.seed, config.crop_grid, config.augment),
+                        batch_size=config.batch_size,
                         sampler=StepSampler(start, config.steps, config.batch_size, dist_info.rank, dist_info.world),
                         num_workers=config.num_workers, pin_memory=cuda, drop_last=True,
                         persistent_workers=False)
-    bar = None
-    if progress and dist_info.writer:
-        from tqdm import tqdm
-
-        bar = tqdm(total=config.steps, initial=start, desc="train-ddpm", unit="step", dynamic_ncols=True)
-
-    def save(step: int) -> Path | None:
-        if not dist_info.writer:
-            return None
-        train_state = {"step": step, "optimizer": optimizer.state_dict(), "lr_scheduler": scheduler.state_dict(),
-                       "ema": ema.state_dict(), "torch_rng": torch.get_rng_state()}
-        if cuda:
-            train_state["cuda_rng"] = torch.cuda.get_rng_state(device)
-        return write_checkpoint(out, step, model.state_dict(), ema.module.state_dict(), train_state,
-                                config.to_dict(), keep=config.keep_checkpoints)
-
-    model.train()
-    step = start
-    running = torch.zeros((), device=device)
-    counted = 0
-    last: Path | None = None
-    for batch in loader:
-        x0 = batch.to(device, non_blocking=True) * 2 - 1  # [0, 1] -> [-1, 1]
-        if cuda:
-            x0 = x0.contiguous(memory_format=torch.channels_last)
-        t, noise = step_noise(config, step, dist_info.rank, x0.shape[0], tuple(x0.shape[1:]), device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-            loss = diffusion_loss(net, schedule, x0, t, noise, config.loss)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        scheduler.step()
-        ema.update(model)
-        running += loss.detach()  # summed on the device; read back only every log_every steps
-        counted += 1
-        step += 1
-        if step % config.log_every == 0 or step == config.steps:
-            mean = float(running) / counted
-            running.zero_()
-            counted = 0
-            if bar is not None:
-                bar.set_postfix(loss=f"{mean:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            if on_step is not None:
-                on_step(step, mean)
-        if bar is not None:
-            bar.update(1)
-        if step % config.checkpoint_every == 0 or step == config.steps:
-            last = save(step) or last
-    if bar is not None:
-        bar.close()
+    loop = _Loop(config, dist_info, device, net, model, ema, optimizer, scheduler, schedule, out, autocast)
+    # The loop's global RNG (only dropout draws from it) is forked: seeded from the recipe, or restored
+    # from the checkpoint, and the caller's RNG state is left untouched either way.
+    with torch.random.fork_rng(devices=[device] if cuda else []):
+        if state is not None:
+            torch.set_rng_state(state["torch_rng"])
+            if cuda and "cuda_rng" in state:
+                torch.cuda.set_rng_state(state["cuda_rng"], device)
+        else:
+            torch.default_generator.manual_seed(config.seed)
+            if cuda:
+                torch.cuda.manual_seed(config.seed)
+        last = loop.run(loader, start, progress, on_step)
     if dist_info.world > 1:
         dist.barrier()
     return last if last is not None else resolve_checkpoint(out)
+
+
+class _Loop:
+    """The training steps of one run: optimise, update the EMA, log and checkpoint."""
+
+    def __init__(self, config: TrainConfig, dist_info: Distributed, device: torch.device, net: torch.nn.Module,
+                 model: UNet, ema: EMA, optimizer: torch.optim.Optimizer, scheduler: Any, schedule: Any,
+                 out: Path, autocast: bool) -> None:
+        self.config, self.dist, self.device, self.net, self.model = config, dist_info, device, net, model
+        self.ema, self.optimizer, self.scheduler, self.schedule = ema, optimizer, scheduler, schedule
+        self.out, self.autocast = out, autocast
+        self.cuda = device.type == "cuda"
+
+    def save(self, step: int) -> Path | None:
+        if not self.dist.writer:
+            return None
+        train_state = {"step": step, "optimizer": self.optimizer.state_dict(),
+                       "lr_scheduler": self.scheduler.state_dict(), "ema": self.ema.state_dict(),
+                       "torch_rng": torch.get_rng_state()}
+        if self.cuda:
+            train_state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        return write_checkpoint(self.out, step, self.model.state_dict(), self.ema.module.state_dict(), train_state,
+                                self.config.to_dict(), keep=self.config.keep_checkpoints)
+
+    def step(self, batch: Tensor, step: int) -> Tensor:
+        """One optimisation step; returns the loss (on the device, not read back)."""
+        config = self.config
+        x0 = batch.to(self.device, non_blocking=True) * 2 - 1  # [0, 1] -> [-1, 1]
+        if self.cuda:
+            x0 = x0.contiguous(memory_format=torch.channels_last)
+        t, noise = step_noise(config, step, self.dist.rank, x0.shape[0], tuple(x0.shape[1:]), self.device)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            loss = diffusion_loss(self.net, self.schedule, x0, t, noise, config.loss, config.min_snr_gamma)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.ema.update(self.model)
+        return loss.detach()
+
+    def run(self, loader: DataLoader, start: int, progress: bool,
+            on_step: Callable[[int, float], None] | None) -> Path | None:
+        config = self.config
+        bar = None
+        if progress and self.dist.writer:
+            from tqdm import tqdm
+
+            bar = tqdm(total=config.steps, initial=start, desc="train-ddpm", unit="step", dynamic_ncols=True)
+        train_log = TrainLog(self.out, start) if self.dist.writer else None
+        self.model.train()
+        step, counted, last = start, 0, None
+        running = torch.zeros((), device=self.device)
+        for batch in loader:
+            running += self.step(batch, step)  # summed on the device; read back only every log_every steps
+            counted += 1
+            step += 1
+            if step % config.log_every == 0 or step == config.steps:
+                mean, lr = float(running) / counted, self.scheduler.get_last_lr()[0]
+                running.zero_()
+                counted = 0
+                if train_log is not None:
+                    seconds = train_log.write(step, mean, lr)
+                    if bar is None:
+                        print(f"train-ddpm: step {step}/{config.steps} loss {mean:.4f} lr {lr:.2e} "
+                              f"{seconds:.0f} s", flush=True)
+                if bar is not None:
+                    bar.set_postfix(loss=f"{mean:.4f}", lr=f"{lr:.2e}")
+                if on_step is not None:
+                    on_step(step, mean)
+            if bar is not None:
+                bar.update(1)
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                last = self.save(step) or last
+        if bar is not None:
+            bar.close()
+        return last

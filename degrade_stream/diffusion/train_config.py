@@ -27,7 +27,11 @@ class TrainConfig:
     warmup_steps: int = 0               # linear learning-rate warm-up
     batch_size: int = 16                # per process
     crop: int = 256                     # random square crops
-    t_max: int = 1000                   # train t uniform in [1, t_max]
+    t_max: int = 1000                   # train t in [1, t_max] (the refiner's t_range high end is enough)
+    t_power: float = 1.0                # t = ceil(t_max * u ** t_power): 1 uniform, > 1 more weight on small t
+    min_snr_gamma: float | None = None  # loss weight min(SNR_t, gamma) / SNR_t (Hang et al. 2023); None: 1
+    crop_grid: int = 1                  # crop offsets are multiples of this (8 keeps the JPEG block grid)
+    augment: str = "hflip"              # hflip, dihedral (8 flips/rotations, grid-preserving) or none
     ema_decay: float = 0.995
     ema_warmup: bool = False            # decay 1 - (1 + step)^-ema_power, capped at ema_decay
     ema_power: float = 0.75
@@ -91,6 +95,14 @@ class TrainConfig:
                 kw[key] = check_int(key, d[key], low=low)
         if "t_max" in d:
             kw["t_max"] = check_int("t_max", d["t_max"], low=1)
+        if "t_power" in d:
+            kw["t_power"] = check_number("t_power", d["t_power"], low=0.1, high=10.0)
+        if "min_snr_gamma" in d and d["min_snr_gamma"] is not None:
+            kw["min_snr_gamma"] = check_number("min_snr_gamma", d["min_snr_gamma"], low=1e-3, high=1e6)
+        if "crop_grid" in d:
+            kw["crop_grid"] = check_int("crop_grid", d["crop_grid"], low=1, high=64)
+        if "augment" in d:
+            kw["augment"] = check_choice("augment", d["augment"], ("none", "hflip", "dihedral"))
         if "ema_decay" in d:
             kw["ema_decay"] = check_number("ema_decay", d["ema_decay"], 0.0, 1.0)
         if "ema_warmup" in d:
@@ -108,6 +120,8 @@ class TrainConfig:
         config = cls(**kw)
         if config.t_max > config.schedule.timesteps:
             raise ConfigError("t_max", f"must be <= schedule.timesteps ({config.schedule.timesteps}), got {config.t_max}")
+        if config.crop % config.crop_grid:
+            raise ConfigError("crop", f"must be a multiple of crop_grid ({config.crop_grid}), got {config.crop}")
         if config.crop % config.model.stride:
             raise ConfigError("crop", f"must be a multiple of the UNet stride {config.model.stride}, got {config.crop}")
         return config

@@ -12,7 +12,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -21,7 +21,7 @@ from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
 from ..core.random import derive_seeds
-from ..io import list_images, load_image
+from ..io import IMAGE_EXTENSIONS, list_images, load_image
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,39 @@ class ImageScan:
     padded: list[Path]  # usable, but smaller than the crop: reflect-padded when cropped
 
 
-def scan_images(folder: str | os.PathLike, crop: int, small_images: str = "pad") -> ImageScan:
-    """Find image files under ``folder`` (recursive) and check their headers; zero usable is an error."""
-    files = list_images(folder)
+def _source_files(source: str | os.PathLike) -> list[Path]:
+    """Image files of one training source: a folder (recursive), one image file, or a ``.txt`` list of
+    image paths (one per line, relative to the list's folder; ``#`` starts a comment)."""
+    path = Path(source)
+    if path.is_dir():
+        return list_images(path)
+    if not path.exists():
+        raise FileNotFoundError(f"--lq: {path} does not exist")
+    if path.suffix.lower() == ".txt":
+        files = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            entry = line.split("#", 1)[0].strip()
+            if not entry:
+                continue
+            item = Path(entry) if Path(entry).is_absolute() else path.parent / entry
+            if not item.is_file():
+                raise FileNotFoundError(f"{path}:{number}: listed image {item} does not exist")
+            files.append(item)
+        return files
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        return [path]
+    raise ValueError(f"--lq: {path} is neither a folder, an image file nor a .txt list of images")
+
+
+def scan_images(folder: str | os.PathLike | Sequence[str | os.PathLike], crop: int,
+                small_images: str = "pad") -> ImageScan:
+    """Find the image files of one or several sources (see ``_source_files``) and check their headers;
+    zero usable is an error. A file listed twice is used once."""
+    sources = [folder] if isinstance(folder, (str, os.PathLike)) else list(folder)
+    if not sources:
+        raise ValueError("--lq: no training source given")
+    files = list(dict.fromkeys(f for source in sources for f in _source_files(source)))
+    folder = ", ".join(str(s) for s in sources)
     usable: list[Path] = []
     skipped: list[tuple[Path, str]] = []
     padded: list[Path] = []
@@ -57,8 +87,22 @@ def scan_images(folder: str | os.PathLike, crop: int, small_images: str = "pad")
     if not usable:
         reason = f"; {len(skipped)} skipped: " + "; ".join(f"{p.name} ({r})" for p, r in skipped[:5]) if skipped else ""
         raise ValueError(f"no usable training images under {folder} (looked for "
-                         f"{', '.join(('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif'))}, recursively){reason}")
+                         f"{', '.join(IMAGE_EXTENSIONS)}, recursively){reason}")
     return ImageScan(usable, skipped, padded)
+
+
+def check_decodable(scan: ImageScan, source: str) -> None:
+    """Decode images in the main process until one works, so a folder whose every image is corrupt
+    fails here, naming it, instead of deep inside a DataLoader worker. Failures are moved to skipped."""
+    for path in list(scan.usable):
+        try:
+            _cached_image.__wrapped__(str(path))
+            return
+        except (ValueError, OSError) as err:
+            scan.usable.remove(path)
+            scan.skipped.append((path, str(err)))
+    shown = "; ".join(f"{p.name} ({r})" for p, r in scan.skipped[:5])
+    raise ValueError(f"--lq {source}: none of the {len(scan.skipped)} image files could be decoded: {shown}")
 
 
 @functools.lru_cache(maxsize=128)
@@ -80,15 +124,43 @@ def pad_to(image: Tensor, size: int) -> Tensor:
     return image
 
 
+AUGMENTS = ("none", "hflip", "dihedral")
+
+
+def crop_offset(g: torch.Generator, extent: int, crop: int, grid: int) -> int:
+    """A random crop start in [0, extent - crop] that is a multiple of ``grid`` (1: any offset).
+
+    With ``grid=8`` the crop keeps the 8x8 JPEG block grid of an image, which starts at the image
+    origin, at the same phase in every crop (so the model can learn where the blocks are)."""
+    positions = (extent - crop) // grid + 1
+    return int(torch.randint(positions, (1,), generator=g)) * grid
+
+
+def augment_crop(out: Tensor, g: torch.Generator, augment: str) -> Tensor:
+    """``hflip``: horizontal flip with p 1/2; ``dihedral``: one of the 8 flips / 90-degree rotations.
+    Both map a crop whose side is a multiple of 8 onto the same 8x8 block grid."""
+    if augment == "hflip":
+        return out.flip(-1) if bool(torch.rand((), generator=g) < 0.5) else out
+    if augment == "dihedral":
+        k = int(torch.randint(8, (1,), generator=g))
+        out = torch.rot90(out, k % 4, dims=(-2, -1))
+        return out.flip(-1) if k >= 4 else out
+    return out
+
+
 class RandomCrops(Dataset):
     """Item ``n`` is the n-th training crop (3, crop, crop) in [0, 1], drawn from (seed, n)."""
 
-    def __init__(self, files: list[Path], crop: int, seed: int) -> None:
+    def __init__(self, files: list[Path], crop: int, seed: int, grid: int = 1, augment: str = "hflip") -> None:
         if not files:
             raise ValueError("RandomCrops needs at least one image file")
+        if augment not in AUGMENTS:
+            raise ValueError(f"augment: expected one of {AUGMENTS}, got {augment!r}")
         self.files = [str(f) for f in files]
         self.crop = crop
         self.seed = seed
+        self.grid = grid
+        self.augment = augment
         self.failed: set[str] = set()
 
     def __len__(self) -> int:
@@ -111,14 +183,12 @@ class RandomCrops(Dataset):
                     self.failed.add(path)
                     log.warning("skipping unreadable training image %s: %s", path, err)
         else:
-            raise ValueError("every training image failed to decode")
+            raise ValueError(f"every training image failed to decode ({len(self.files)} files, e.g. {self.files[0]})")
         image = pad_to(image, self.crop)
         _, h, w = image.shape
-        y = int(torch.randint(h - self.crop + 1, (1,), generator=g))
-        x = int(torch.randint(w - self.crop + 1, (1,), generator=g))
-        out = image[:, y:y + self.crop, x:x + self.crop]
-        if bool(torch.rand((), generator=g) < 0.5):
-            out = out.flip(-1)
+        y = crop_offset(g, h, self.crop, self.grid)
+        x = crop_offset(g, w, self.crop, self.grid)
+        out = augment_crop(image[:, y:y + self.crop, x:x + self.crop], g, self.augment)
         return out.contiguous()
 
 
