@@ -40,8 +40,9 @@ class Blur(Transform):
         return {"on": rng.bernoulli(self.prob), "kernel": sample_blur_params(rng.fork(1), **self.kernel)}
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
+        # always the stage's largest size (never the batch's): a sample's convolution is the same alone or in any batch
         kernels = build_blur_kernels(params["kernel"], KERNEL_PAD)
-        blurred = filter_per_sample(batch, crop_kernel(kernels, int(params["kernel"]["size"].max())))
+        blurred = filter_per_sample(batch, crop_kernel(kernels, self.kernel["size_range"][1]))
         return _keep(params["on"], blurred, batch)
 
 

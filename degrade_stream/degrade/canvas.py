@@ -66,8 +66,13 @@ def resize_matrices(n_in: list[int], n_out: list[int], modes: list[int], in_len:
 def resize(x: Tensor, in_sizes: list[list[int]], out_sizes: list[list[int]], modes: list[int],
            out_shape: tuple[int, int]) -> Tensor:
     """Resize every sample of canvas ``x`` from its (h, w) in ``in_sizes`` to ``out_sizes`` with its own
-    mode (index into ``resize.MODES``), into a new canvas of ``out_shape``: two batched matrix products."""
+    mode (index into ``resize.MODES``), into a new canvas of ``out_shape``: two batched matrix products,
+    one (``bmm``) per sample and channel, so a sample's arithmetic has the same shape in any batch."""
     dev, dt = x.device, x.dtype
-    h_mat = resize_matrices([s[0] for s in in_sizes], [s[0] for s in out_sizes], modes, x.shape[-2], out_shape[0], dev, dt)
-    w_mat = resize_matrices([s[1] for s in in_sizes], [s[1] for s in out_sizes], modes, x.shape[-1], out_shape[1], dev, dt)
-    return h_mat[:, None] @ x @ w_mat.transpose(-1, -2)[:, None]
+    b, c, h, w = x.shape
+    h_mat = resize_matrices([s[0] for s in in_sizes], [s[0] for s in out_sizes], modes, h, out_shape[0], dev, dt)
+    w_mat = resize_matrices([s[1] for s in in_sizes], [s[1] for s in out_sizes], modes, w, out_shape[1], dev, dt)
+    ho, wo = out_shape
+    rows = torch.bmm(h_mat[:, None].expand(b, c, ho, h).reshape(b * c, ho, h), x.reshape(b * c, h, w))
+    out = torch.bmm(rows, w_mat.transpose(-1, -2)[:, None].expand(b, c, w, wo).reshape(b * c, w, wo))
+    return out.reshape(b, c, ho, wo)

@@ -52,8 +52,9 @@ class Classical(DegradationModel):
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         size = self.lq_size(batch)
+        # the stage's largest kernel size, not the batch's: a sample's arithmetic does not depend on its batch-mates
         kernels = build_blur_kernels(params["blur"], KERNEL_PAD)
-        x = filter_per_sample(batch, crop_kernel(kernels, int(params["blur"]["size"].max())))
+        x = filter_per_sample(batch, crop_kernel(kernels, self.kernel_range[1]))
         mode = torch.full((batch.shape[0],), MODES.index(self.resize_mode), dtype=torch.int64)
         x = resize_per_sample(x, size, mode)
         x = add_gaussian_noise(x, params["sigma"], params["gray"], params["noise_seed"])

@@ -58,14 +58,16 @@ def _dct_matrix(device: torch.device, dtype: torch.dtype) -> Tensor:
 def _quantise_blocks(plane: Tensor, table: Tensor, dct2: Tensor) -> Tensor:
     """2-D DCT, quantise with (B,8,8) ``table``, dequantise and invert, on (B, H, W) planes (multiples of 8).
 
-    Each 8x8 block is flattened to 64 values and transformed by ``dct2`` = kron(D, D) in one large
-    matrix product (much faster than many tiny 8x8 products)."""
+    Each 8x8 block is flattened to 64 values and transformed by ``dct2`` = kron(D, D) in one matrix
+    product per plane (much faster than many tiny 8x8 products). ``bmm`` keeps one (blocks, 64) x (64, 64)
+    product per plane, so a plane's arithmetic has the same shape alone or in any batch (a plain ``@``
+    would fold the batch into one larger product)."""
     b, h, w = plane.shape
     blocks = plane.reshape(b, h // 8, 8, w // 8, 8).transpose(2, 3).reshape(b, -1, 64)
-    coef = blocks @ dct2.T
+    coef = torch.bmm(blocks, dct2.T.expand(b, 64, 64))
     t = table.reshape(b, 1, 64)
     coef = torch.round(coef / t) * t
-    return (coef @ dct2).reshape(b, h // 8, w // 8, 8, 8).transpose(2, 3).reshape(b, h, w)
+    return torch.bmm(coef, dct2.expand(b, 64, 64)).reshape(b, h // 8, w // 8, 8, 8).transpose(2, 3).reshape(b, h, w)
 
 
 def jpeg_compress(x: Tensor, quality: Tensor) -> Tensor:

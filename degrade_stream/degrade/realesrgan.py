@@ -113,9 +113,12 @@ class RealESRGAN(DegradationModel):
         x = filter_per_sample(x, build_blur_kernels(params["blur1"], KERNEL_PAD))
         size0 = torch.tensor([h, w], device=dev).expand(b, 2)
         size1 = (size0 * params["scale1"].to(dev)[:, None]).floor().long().clamp_min(1)  # F.interpolate(scale_factor)
-        host1 = size1.tolist()  # small host reads per resize: a canvas extent is a tensor shape
-        x = canvas.resize(x, [[h, w]] * b, host1, params["mode1"].tolist(), _extent(host1))
-        x = add_noise_on_canvas(x, host1, params["noise1"], _bound(h, w, max(1.0, self.resize1[1][1])))
+        host1 = size1.tolist()  # small host reads per resize: the interpolation matrices need the sizes
+        # canvas extents are the largest size the config allows for this input, never the batch's largest:
+        # every operation then has the same shape for a sample alone or in any batch
+        extent1 = _bound(h, w, max(1.0, self.resize1[1][1]))
+        x = canvas.resize(x, [[h, w]] * b, host1, params["mode1"].tolist(), extent1)
+        x = add_noise_on_canvas(x, host1, params["noise1"], extent1)
         x = jpeg_compress(canvas.fill(x, size1, 0, "replicate"), params["jpeg1"])
         # ----- second order
         k2 = torch.where(params["blur2_on"].to(dev)[:, None, None], build_blur_kernels(params["blur2"], KERNEL_PAD),
@@ -124,9 +127,9 @@ class RealESRGAN(DegradationModel):
         base = torch.tensor([h / self.lq_scale, w / self.lq_scale], device=dev)
         size2 = (base[None] * params["scale2"].to(dev)[:, None]).floor().long().clamp_min(1)  # int(ori/scale * s)
         host2 = size2.tolist()
-        x = canvas.resize(x, host1, host2, params["mode2"].tolist(), _extent(host2))
-        x = add_noise_on_canvas(x, host2, params["noise2"],
-                                _bound(h / self.lq_scale, w / self.lq_scale, max(1.0, self.resize2[1][1])))
+        extent2 = _bound(h / self.lq_scale, w / self.lq_scale, max(1.0, self.resize2[1][1]))
+        x = canvas.resize(x, host1, host2, params["mode2"].tolist(), extent2)
+        x = add_noise_on_canvas(x, host2, params["noise2"], extent2)
         # ----- final: per sample either JPEG -> resize -> sinc, or resize -> sinc -> JPEG
         first = params["jpeg_first"].to(dev)[:, None, None, None]
         x = torch.where(first, jpeg_compress(canvas.fill(x, size2, 0, "replicate"), params["jpeg2"]), x)
@@ -148,11 +151,7 @@ def _ceil16(n: int) -> int:
     return -(-n // 16) * 16
 
 
-def _extent(sizes: list[list[int]]) -> tuple[int, int]:
-    """Canvas shape for samples of these sizes: the largest, rounded up to JPEG's 16-pixel macroblocks."""
-    return _ceil16(max(s[0] for s in sizes)), _ceil16(max(s[1] for s in sizes))
-
-
 def _bound(h: float, w: float, factor: float) -> tuple[int, int]:
-    """The largest canvas any batch can need for inputs (h, w) resized by at most ``factor`` (from the config)."""
+    """The canvas for inputs (h, w) resized by at most ``factor`` (from the config): the largest size any
+    sample can reach, rounded up to JPEG's 16-pixel macroblocks; it depends on the config, never the batch."""
     return _ceil16(int(h * factor) + 1), _ceil16(int(w * factor) + 1)
