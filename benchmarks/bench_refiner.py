@@ -69,10 +69,10 @@ def time_batch(stage: DDPMRefine, x: torch.Tensor, t: int, rounds: int) -> float
     return statistics.median(times)
 
 
-def bf16_matmul_rate(device: torch.device, n: int = 8192, reps: int = 20) -> float:
-    """Measured dense bf16 matmul FLOP/s (the practical ceiling for the UNet's convolutions)."""
-    a = torch.randn(n, n, device=device, dtype=torch.bfloat16)
-    b = torch.randn(n, n, device=device, dtype=torch.bfloat16)
+def matmul_rate(device: torch.device, dtype: torch.dtype = torch.bfloat16, n: int = 8192, reps: int = 20) -> float:
+    """Measured dense matmul FLOP/s in ``dtype`` (the practical ceiling for the UNet's convolutions)."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     for _ in range(3):
         a @ b
     sync(device)
@@ -81,6 +81,62 @@ def bf16_matmul_rate(device: torch.device, n: int = 8192, reps: int = 20) -> flo
         a @ b
     sync(device)
     return 2 * n ** 3 * reps / (time.perf_counter() - start)
+
+
+def bf16_matmul_rate(device: torch.device, n: int = 8192, reps: int = 20) -> float:
+    """Measured dense bf16 matmul FLOP/s."""
+    return matmul_rate(device, torch.bfloat16, n, reps)
+
+
+def time_params(stage: DDPMRefine, x: torch.Tensor, t: torch.Tensor, rounds: int) -> float:
+    """Median seconds of ``stage.apply`` on ``x`` with per-sample ``t`` (after one warm-up call)."""
+    params = {"t": t.to(x.device), "noise_seed": torch.arange(x.shape[0], device=x.device)}
+    stage.apply(x, params)
+    sync(x.device)
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        stage.apply(x, params)
+        sync(x.device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def follow_t_rows(checkpoint: str, device: torch.device, size: int, batch: int, rounds: int, steps: int = 25,
+                  t_per_step: int = 10, t_top: int = 250) -> list[dict]:
+    """Images/s with t uniform over [0, t_top] (an evenly spread batch, as a uniform draw fills it), without and
+    with ``t_per_step``, side by side; and the cost of a batch with every t = 0 against one with every t = t_top.
+    The two samplers alternate round by round, so a change in the machine's load hits both alike."""
+    x = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(0)).to(device)
+    spread = torch.linspace(0, t_top, batch).round().long()
+    cases = [("uniform [0, %d]" % t_top, spread), ("all t = %d" % t_top, torch.full((batch,), t_top)),
+             ("all t = 0", torch.zeros(batch, dtype=torch.long))]
+    stages = {per_t: DDPMRefine(checkpoint=checkpoint, t_range=(0, t_top), steps=steps, t_per_step=per_t)
+              for per_t in (None, t_per_step)}
+    rows = []
+    for label, t in cases:
+        times: dict = {per_t: [] for per_t in stages}
+        for _ in range(rounds):
+            for per_t, stage in stages.items():
+                times[per_t].append(time_params(stage, x, t, 1))
+        for per_t, values in times.items():
+            seconds = statistics.median(values)
+            rows.append({"t": label, "sampler": f"DDIM K={steps}" + (f", t_per_step={per_t}" if per_t else ""),
+                         "batch": batch, "size": size, "seconds": seconds, "images_per_s": batch / seconds})
+    return rows
+
+
+def print_follow_t(rows: list[dict]) -> None:
+    """A markdown table of ``follow_t_rows`` with the speed-up over the fixed-slot sampler and vs all t = top."""
+    top = next(r["seconds"] for r in rows if r["t"].startswith("all t =") and not r["t"].endswith(" 0")
+               and "t_per_step" in r["sampler"])
+    print("| t | sampler | batch | LQ size | s/batch | images/s | speed-up | cost vs all-top (t_per_step) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for fixed, per_t in zip(rows[::2], rows[1::2]):
+        for r in (fixed, per_t):
+            gain = fixed["seconds"] / r["seconds"]
+            print(f"| {r['t']} | {r['sampler']} | {r['batch']} | {r['size']} | {r['seconds']:.3f} | "
+                  f"{r['images_per_s']:.2f} | {gain:.2f}x | {r['seconds'] / top:.2%} |", flush=True)
 
 
 def main() -> None:
@@ -93,10 +149,20 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", default=None,
                         help="model:size:sampler triples, e.g. tiny:64:ddim10 release:128:ancestral (default: all)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the UNet")
+    parser.add_argument("--follow-t", type=int, default=0, metavar="SIZE",
+                        help="only the t-following table: t uniform over [0, --t] with and without t_per_step, "
+                             "all t = 0 vs all t = --t, bundled UNet at LQ SIZE")
+    parser.add_argument("--t-per-step", type=int, default=10)
     args = parser.parse_args()
     device = torch.device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.follow_t:
+        print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
+              f"load average {open('/proc/loadavg').read().split()[:3] if Path('/proc/loadavg').exists() else '?'}")
+        print_follow_t(follow_t_rows("bundled", device, args.follow_t, args.batch, args.rounds,
+                                     t_per_step=args.t_per_step, t_top=args.t))
+        return
     tmp = Path(__import__("tempfile").mkdtemp())
     checkpoints = {"tiny": "bundled", "release": release_checkpoint(tmp / "release")}
     cases = args.cases or [f"{m}:{s}:{k}" for m in checkpoints for s in (64, 128) for k in SAMPLERS]

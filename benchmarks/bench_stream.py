@@ -4,6 +4,11 @@
     vs wrapped in PairStream with the identity chain; interleaved repeats, median epoch time.
     Also with a simulated training step per batch, where the background thread can overlap.
     Target: PairStream < 3% slower.
+(c) A light chain (default ``bicubic``) called by hand on the DataLoader's batches (the user's own loop:
+    move to the device, uint8 or float to float, per-sample seeds, ``chain(gt, seed=seeds)``) vs the same
+    chain streamed by PairStream; iteration only and with a stand-in training step, at torch's default
+    threads unless ``--threads``. Interleaved rounds, median epoch time.
+    Target: < 5% slower iterating, no slower with a step.
 (b) Pair cache: a DDPM-refined chain (default ``realesrgan_ddpm``) with K = 4 variants over
     12 epochs; steady-state pairs/s (epochs after the first K) with the cache vs without, and overall.
     Target: >= 4x. Skipped with a message when the chain config is not available.
@@ -112,6 +117,52 @@ def _added_time_per_batch(device: torch.device, repeats: int, batch: int, size: 
     return f"| (a) added time per {batch}x3x{size}x{size} batch, in-memory loader | | {'; '.join(rows)} | |"
 
 
+def bench_chain(device: torch.device, chain_name: str, repeats: int, items: int, batch: int, size: int,
+                workers: int) -> list[str]:
+    """(c) ``chain_name`` by hand on the loader's batches vs streamed by PairStream, side by side."""
+    from degrade_stream.stream.batches import to_float_images
+    from degrade_stream.stream.seeds import sample_seeds
+
+    loader = DataLoader(DecodedCrops(items, size), batch_size=batch, num_workers=workers,
+                        pin_memory=device.type == "cuda", persistent_workers=workers > 0)
+    chain = ds.load_chain(chain_name).to(device)
+    stream = ds.PairStream(loader, chain, device=device, prefetch=2)
+    weight = torch.randn(3, 3, 3, 3, device=device) * 0.1
+
+    def by_hand(with_step: bool) -> float:
+        start = time.perf_counter()
+        for b in loader:
+            gt = to_float_images(b["gt"].to(device, non_blocking=True))
+            lq = chain(gt, seed=sample_seeds(0, 0, b["key"])).lq
+            if with_step:
+                _step(lq, weight)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter() - start
+
+    def streamed(with_step: bool) -> float:
+        start = time.perf_counter()
+        for b in stream:
+            if with_step:
+                _step(b["lq"], weight)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter() - start
+
+    rows = []
+    for with_step in (False, True):
+        by_hand(with_step), streamed(with_step)  # warm-up (workers, caches)
+        times: dict[str, list[float]] = {"hand": [], "stream": []}
+        for _ in range(repeats):
+            times["hand"].append(by_hand(with_step))
+            times["stream"].append(streamed(with_step))
+        th, ts = statistics.median(times["hand"]), statistics.median(times["stream"])
+        label = "with a 3-conv step on the LQ" if with_step else "iteration only"
+        rows.append(f"| (c) {chain_name}, {label} | {items / th:.1f} | {items / ts:.1f} | {100 * (ts / th - 1):+.1f}% |")
+    stream.close()
+    return rows
+
+
 def bench_cache(device: torch.device, chain_name: str, items: int, batch: int, size: int, variants: int,
                 epochs: int) -> list[str]:
     try:
@@ -152,7 +203,8 @@ def bench_cache(device: torch.device, chain_name: str, items: int, batch: int, s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["a", "b", "all"], default="all")
+    parser.add_argument("--part", choices=["a", "b", "c", "all"], default="all")
+    parser.add_argument("--light-chain", default="bicubic", help="(c) chain config")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--items", type=int, default=192, help="(a) images per epoch")
@@ -168,11 +220,15 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{platform.processor() or 'CPU'}"
-    print(f"device: {device} ({name}), torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print("| benchmark | bare / no cache (pairs/s) | PairStream / cache (pairs/s) | difference |")
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else "?"
+    print(f"device: {device} ({name}), torch {torch.__version__}, {torch.get_num_threads()} threads, load average {load}")
+    print("| benchmark | bare / by hand / no cache (pairs/s) | PairStream / cache (pairs/s) | difference |")
     print("| --- | --- | --- | --- |")
     if args.part in ("a", "all"):
         for row in bench_overhead(device, args.repeats, args.items, 16, 128, args.workers):
+            print(row, flush=True)
+    if args.part in ("c", "all"):
+        for row in bench_chain(device, args.light_chain, args.repeats, args.items, 16, 128, args.workers):
             print(row, flush=True)
     if args.part in ("b", "all"):
         for row in bench_cache(device, args.chain, args.cache_items, 4, args.cache_size, args.variants,

@@ -221,3 +221,72 @@ def test_realesrgan_pairs_do_not_depend_on_batch_size_or_shuffle():
     assert a.keys() == b.keys() and len(a) == 5
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert next(iter(a.values())).shape == (3, 8, 8)
+
+
+class ThreadsSeen:
+    """An iterable loader (iterated by PairStream's background thread) recording torch's intra-op threads."""
+
+    def __init__(self, batches: int = 3) -> None:
+        self.batches, self.seen = batches, []
+
+    def __iter__(self):
+        for i in range(self.batches):
+            self.seen.append((threading.current_thread().name, torch.get_num_threads()))
+            yield {"gt": torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(i)), "key": [f"{i}a", f"{i}b"]}
+
+
+def test_background_thread_uses_its_own_intra_op_threads_and_leaves_the_process_default():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        auto, one = ThreadsSeen(), ThreadsSeen()
+        collect(ds.PairStream(auto, "identity", device="cpu"))  # default on CPU: half of torch's threads
+        collect(ds.PairStream(one, "identity", device="cpu", threads=1))
+        assert auto.seen == one.seen == [("degrade_stream-prefetch", 1)] * 3
+        assert torch.get_num_threads() == 2
+        later = []
+        thread = threading.Thread(target=lambda: later.append(torch.get_num_threads()))
+        thread.start()
+        thread.join()
+        assert later == [2]  # threads started afterwards get the process default, not the background's
+        inline = ThreadsSeen()
+        collect(ds.PairStream(inline, "identity", device="cpu", prefetch=0, threads=1))  # no thread: no change
+        assert inline.seen == [(threading.current_thread().name, 2)] * 3
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match=r"threads must be an int >= 1.*got 0"):
+        ds.PairStream(ThreadsSeen(), "identity", device="cpu", threads=0)
+    with pytest.raises(ValueError, match=r"threads must be an int >= 1.*got True"):
+        ds.PairStream(ThreadsSeen(), "identity", device="cpu", threads=True)
+
+
+def test_range_check_in_full_on_the_first_batch_then_on_a_pixel_sample():
+    good = torch.rand(2, 3, 16, 16) * 0.5
+    off_grid = good.clone()
+    off_grid[1, 2, 5, 3] = 1.5  # not on the 1-in-8 rows/columns sampled after the first batch
+    on_grid = good.clone()
+    on_grid[1, 2, 8, 0] = float("nan")
+
+    def first(batches, prefetch=2):
+        return collect(ds.PairStream(batches, "identity", device="cpu", prefetch=prefetch))
+
+    with pytest.raises(ValueError, match=r"values must be in \[0, 1\], got range \[.*, 1\.5\]"):
+        first([off_grid, good])
+    assert len(first([good, off_grid])) == 4  # a later batch is checked on the sample only
+    for prefetch in (0, 2):
+        with pytest.raises(ValueError, match="NaN or Inf"):
+            first([good, on_grid], prefetch)
+        with pytest.raises(ValueError, match=r"values must be in \[0, 1\]"):
+            first([good, good * 255], prefetch)
+
+    class Passes:  # a loader whose every pass yields other batches
+        def __init__(self, *passes):
+            self.passes = list(passes)
+
+        def __iter__(self):
+            return iter(self.passes.pop(0))
+
+    stream = ds.PairStream(Passes([good, off_grid], [off_grid]), "identity", device="cpu")
+    assert len(collect(stream)) == 4
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):  # every pass starts with a full check of its first batch
+        collect(stream, epochs=(1,))

@@ -4,7 +4,8 @@
 ``StatefulDataLoader``), else fast-forwards a fresh iterator by the number of batches already
 taken, which replays exactly when the loader's order is deterministic for the epoch (no shuffle,
 a seeded sampler re-seeded per epoch like ``DistributedSampler``). ``KeyedBatches`` adds the
-epoch and the per-sample keys and keeps the running sample index in its state;
+epoch and the per-sample keys and keeps the running sample index in its state; it checks the first
+batch after each reset in full and the rest cheaply (``batches.py``);
 ``BackgroundMap`` synthesises pairs ahead of the consumer.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ class KeyedBatches(BaseNode):
         self.current_epoch = current_epoch
         self._index = 0
         self._epoch = 0
+        self._checked = 0
 
     def reset(self, initial_state: Optional[dict] = None) -> None:
         super().reset(initial_state)
@@ -37,9 +39,11 @@ class KeyedBatches(BaseNode):
             self.source.reset(None)
             self._index = 0
             self._epoch = self.current_epoch()
+        self._checked = 0  # batches checked since this reset: the first gets the full range check
 
     def next(self) -> dict[str, Any]:
-        gt, keys = split_batch(next(self.source))
+        gt, keys = split_batch(next(self.source), full_check=self._checked == 0)
+        self._checked += 1
         b = int(gt.shape[0])
         keyless = keys is None
         if keyless:
@@ -52,8 +56,9 @@ class KeyedBatches(BaseNode):
 
 
 def build_pipeline(loader: Iterable[Any], make_pair: Callable[[dict[str, Any]], Any], current_epoch: Callable[[], int],
-                   depth: int, stream_context: Callable[[], Any]) -> tuple[Loader, BackgroundMap]:
+                   depth: int, stream_context: Callable[[], Any], threads: int | None = None
+                   ) -> tuple[Loader, BackgroundMap]:
     """The torchdata ``Loader`` PairStream iterates, and its background node (for ``close``)."""
     keyed = KeyedBatches(IterableWrapper(loader), current_epoch)
-    background = BackgroundMap(keyed, make_pair, depth=depth, stream_context=stream_context)
+    background = BackgroundMap(keyed, make_pair, depth=depth, stream_context=stream_context, threads=threads)
     return Loader(background), background

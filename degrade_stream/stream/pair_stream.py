@@ -13,6 +13,11 @@ chain runs in a background thread one or more batches ahead (``prefetch.py``; on
 stream, ``device.py``). ``state_dict()``/``load_state_dict()`` resume mid-epoch bit-identically
 (``nodes.py``). With ``cache=PairCache(...)`` each key cycles through K stored variants; with
 ``crop=dict(gt_size=..., flip=..., rot90=...)`` an aligned random crop follows synthesis.
+
+Cost per batch on top of the chain: shape/dtype checks, a range check on float batches (in full on
+the first batch of a pass, on a 1-in-64 pixel sample after), the per-sample seeds and the hand-over.
+On CPU the background thread runs the chain on ``threads`` intra-op threads (default: half of torch's,
+at least 1), so the chain and the consumer's own torch ops do not oversubscribe the cores.
 """
 from __future__ import annotations
 
@@ -44,13 +49,16 @@ class PairStream:
 
     def __init__(self, loader: Iterable[Any], chain: Chain | str | Mapping[str, Any],
                  device: str | torch.device | None = None, seed: int = 0, cache: PairCache | None = None,
-                 crop: Mapping[str, Any] | None = None, prefetch: int = 2) -> None:
+                 crop: Mapping[str, Any] | None = None, prefetch: int = 2, threads: int | None = None) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"PairStream seed must be an int, got {seed!r}")
         if cache is not None and not isinstance(cache, PairCache):
             raise ValueError(f"PairStream cache must be a PairCache or None, got {type(cache).__name__}")
         if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
             raise ValueError(f"PairStream prefetch must be an int >= 0 (0: no background thread), got {prefetch!r}")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"PairStream threads must be an int >= 1 (intra-op threads of the background "
+                             f"thread) or None (half of torch's on CPU), got {threads!r}")
         self.loader = loader
         try:
             self.device = torch.device(device) if device is not None else default_device()
@@ -62,11 +70,14 @@ class PairStream:
         self.cache = cache
         self.crop = check_crop_config(crop)
         self.epoch = 0
+        if threads is None and self.device.type == "cpu":
+            threads = max(1, torch.get_num_threads() // 2)  # the other half stays with the consumer
+        self.threads = threads if prefetch > 0 else None
         # weak references from the pipeline back to self: dropping the stream frees it and stops its thread
         me = weakref.ref(self)
         self._loader, self._background = build_pipeline(
             loader, functools.partial(_call_weak, weakref.WeakMethod(self._make_pair)),
-            functools.partial(_epoch_of, me), prefetch, stream_context_factory(self.device))
+            functools.partial(_epoch_of, me), prefetch, stream_context_factory(self.device), self.threads)
 
     # --- iteration ----------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:

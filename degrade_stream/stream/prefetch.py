@@ -18,6 +18,7 @@ import threading
 from contextlib import nullcontext
 from typing import Any, Callable, Optional
 
+import torch
 from torchdata.nodes import BaseNode
 
 _ITEM, _END, _FAIL = "item", "end", "fail"
@@ -30,10 +31,13 @@ class BackgroundMap(BaseNode):
     SOURCE_KEY = "source"
 
     def __init__(self, source: BaseNode, fn: Callable[[Any], Any], depth: int = 2,
-                 stream_context: Callable[[], Any] | None = None) -> None:
+                 stream_context: Callable[[], Any] | None = None, threads: int | None = None) -> None:
         super().__init__()
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
             raise ValueError(f"prefetch depth must be an int >= 0, got {depth!r}")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"background threads must be an int >= 1 or None, got {threads!r}")
+        self.threads = threads
         self.source = source
         self.fn = fn
         self.depth = depth
@@ -57,11 +61,16 @@ class BackgroundMap(BaseNode):
         if self.depth > 0:
             self._stop = threading.Event()
             self._queue = queue.Queue(maxsize=self.depth)
+            started = threading.Event()
+            default = torch.get_num_threads()  # also fixes this thread's own OpenMP setting before the change
             # the thread gets what it needs, not ``self``: a dropped stream is then freed (and closed)
             self._thread = threading.Thread(target=_work, args=(self.source, self.fn, self.stream_context,
-                                                                self._stop, self._queue),
+                                                                self._stop, self._queue, self.threads, started),
                                             name="degrade_stream-prefetch", daemon=True)
             self._thread.start()
+            if self.threads is not None:
+                started.wait()
+                torch.set_num_threads(default)  # the process default again; the background thread keeps its own
 
     def next(self) -> Any:
         if self._finished:
@@ -107,8 +116,16 @@ class BackgroundMap(BaseNode):
 
 
 def _work(source: BaseNode, fn: Callable[[Any], Any], stream_context: Callable[[], Any],
-          stop: threading.Event, out: queue.Queue) -> None:
+          stop: threading.Event, out: queue.Queue, threads: int | None = None,
+          started: threading.Event | None = None) -> None:
     """The background loop: next item, its source state, fn(item) -> queue, until end/stop/error."""
+    try:
+        if threads is not None:
+            torch.get_num_threads()  # torch's lazy per-thread init first: it would later undo the next line
+            torch.set_num_threads(threads)
+    finally:
+        if started is not None:
+            started.set()
     try:
         with stream_context():
             while not stop.is_set():
