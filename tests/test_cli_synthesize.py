@@ -62,6 +62,22 @@ def test_rerun_under_torchrun_writes_identical_bytes_with_one_summary(reference,
     assert tree_digest(out) == tree_digest(reference)
 
 
+def test_shard_processes_started_at_once_on_a_fresh_folder_write_the_reference(reference, data_dir, tmp_path):
+    """Three independent --shard processes preparing one new folder at the same time: none refuses it
+    (before the fix, one could see another's gt/ before its run.json), and together they write the
+    reference's bytes."""
+    out = tmp_path / "concurrent"
+    processes = [subprocess.Popen([console_script(), "synthesize", "--config", CONFIG, "--hq", str(data_dir / "hq"),
+                                   "--out", str(out), "--seed", "7", "--batch-size", "2", "--no-progress",
+                                   "--shard", f"{i}/3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=cli_env()) for i in range(3)]
+    outputs = [p.communicate(timeout=180) for p in processes]
+    results = [(p.returncode, o, e) for p, (o, e) in zip(processes, outputs)]
+    assert [code for code, _, _ in results] == [0, 0, 0], [err for _, _, err in results]
+    assert sum(int(o.split("shard ")[1].split(": ")[1].split(" pairs written")[0]) for _, o, _ in results) == 5
+    assert tree_digest(out) == tree_digest(reference)
+
+
 def test_shards_with_variants_cover_every_pair_once(data_dir, tmp_path):
     hq, out = tmp_path / "hq", tmp_path / "sharded"
     hq.mkdir()
@@ -188,3 +204,28 @@ def test_cuda_run_matches_the_cpu_reference(reference, data_dir, tmp_path):
         b = np.asarray(Image.open(out / record["lq"]), dtype=np.float32)
         assert a.shape == b.shape and np.abs(a - b).mean() < 1.0, record["name"]
     assert tree_digest(out / "gt") == tree_digest(reference / "gt")
+
+
+def test_too_small_images_are_skipped_by_the_chains_real_minimum_and_the_run_goes_on(data_dir, tmp_path):
+    """20x20, 31x33 and 4000x16 at x4 (the chain needs 32x32 after cropping to a multiple of 4) used to
+    abort the whole run with exit 2 and no pairs; now they go to skipped.txt and the others are written."""
+    hq = tmp_path / "hq"
+    hq.mkdir()
+    shutil.copy(data_dir / "hq" / "swinir_set5__head.png", hq / "head.png")
+    for name, size in {"tiny.png": (20, 20), "odd.png": (31, 33), "strip.png": (4000, 16), "edge.png": (32, 35)}.items():
+        Image.new("RGB", size, (90, 120, 200)).save(hq / name)
+    out = tmp_path / "out"
+    result = run_cli("synthesize", "--config", CONFIG, "--hq", hq, "--out", out, "--no-progress")
+    assert result.returncode == 1, result.stderr
+    assert "2 pairs written, 0 already present, 3 files skipped" in result.stdout
+    skipped = dict(line.split("\t", 1) for line in (out / "skipped.txt").read_text().splitlines())
+    assert skipped == {
+        "odd.png": "too small: 28x32 px after cropping to a multiple of the scale 4; this chain needs at least 32x32 px",
+        "strip.png": "too small: 4000x16 px after cropping to a multiple of the scale 4; this chain needs at least "
+                     "32x32 px",
+        "tiny.png": "too small: 20x20 px after cropping to a multiple of the scale 4; this chain needs at least 32x32 px",
+    }
+    assert sorted(p.name for p in (out / "lq").iterdir()) == ["edge.png", "head.png"]
+    assert Image.open(out / "lq" / "edge.png").size == (8, 8)
+    for name in skipped:
+        assert f"skipped {name}: too small" in result.stdout

@@ -15,12 +15,15 @@ from ..degrade.model_base import MIN_LQ_SIDE, DegradationModel
 
 
 def stage_min_side(stage: Transform) -> int:
-    """The smallest input side ``stage`` accepts on its own."""
+    """The smallest input side ``stage`` accepts on its own (its ``min_input_side`` when it states one)."""
+    declared = getattr(stage, "min_input_side", None)
+    if declared is not None:
+        return max(1, int(declared))
     if isinstance(stage, DegradationModel):
         return MIN_LQ_SIDE * stage.lq_scale
     if isinstance(stage, Resize):
         return stage.scale
-    return max(1, int(getattr(stage, "min_input_side", 1)))
+    return 1
 
 
 def chain_min_side(chain: Chain) -> int:

@@ -82,13 +82,14 @@ def read_run_record(out: Path) -> dict[str, Any] | None:
     """The content of ``out/run.json``; None when there is none; a clear error when it is not a run record."""
     path = out / RUN_FILE
     for attempt in range(20):
-        if not path.is_file():
-            if path.exists():
-                raise FileExistsError(f"{path} is in the way: expected a file, found a folder")
-            return None
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+        try:  # one open, no exists-then-read: another process may create it between two looks
+            text = path.read_text(encoding="utf-8")
+            record = json.loads(text)
             break
+        except FileNotFoundError:
+            return None
+        except IsADirectoryError:
+            raise FileExistsError(f"{path} is in the way: expected a file, found a folder") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             # Only where claim_file fell back to O_EXCL can a claimer still be writing it: wait a little.
             if attempt < 19 and time.time() - path.stat().st_mtime < 2.0:

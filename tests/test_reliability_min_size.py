@@ -1,0 +1,60 @@
+"""The smallest image a chain accepts (what synthesize plans with) is exact: one pixel less fails."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import degrade_stream as ds
+from degrade_stream.cli.min_size import chain_min_side
+from degrade_stream.core.config import named_configs
+from degrade_stream.core.transform import Transform
+
+HANDCRAFTED = [n for n in named_configs("chains") if "ddpm" not in n]
+CUSTOM = {
+    "resize_then_model": ({"stages": [{"type": "resize", "scale": 2}, {"type": "bicubic", "scale": 2}]}, 32),
+    "model_then_resize": ({"stages": [{"type": "bicubic", "scale": 2}, {"type": "resize", "scale": 3}]}, 16),
+    "resize_back": ({"stages": [{"type": "classical", "scale": 3, "resize_back": True}, {"type": "resize",
+                                                                                        "scale": 2}]}, 24),
+    "blocks_only": ({"stages": [{"type": "blur"}, {"type": "jpeg"}]}, 1),
+}
+
+
+def _runs(chain: ds.Chain, height: int, width: int) -> bool:
+    try:
+        chain(torch.rand(2, 3, height, width, generator=torch.Generator().manual_seed(0)), seed=torch.tensor([1, 2]))
+    except ValueError as err:
+        assert "too small" in str(err)
+        return False
+    return True
+
+
+def _expected(name: str) -> tuple[ds.Chain, int]:
+    if name in CUSTOM:
+        config, side = CUSTOM[name]
+        return ds.load_chain(config), side
+    chain = ds.load_chain(name)
+    return chain, 1 if chain.scale == 1 else 8 * chain.scale
+
+
+@pytest.mark.parametrize("name", HANDCRAFTED + list(CUSTOM))
+def test_min_side_runs_and_one_pixel_less_fails(name):
+    chain, side = _expected(name)
+    assert chain_min_side(chain) == side
+    assert _runs(chain, side, side) and _runs(chain, side, side + 5)
+    if side > 1:
+        assert not _runs(chain, side - 1, side) and not _runs(chain, side, side - 1)
+
+
+class _NeedsFifty(Transform):
+    """A plugin-style stage (not registered: no global leftovers) that states its own bound."""
+
+    min_input_side = 50
+
+    def apply(self, batch, params):
+        return batch
+
+
+def test_a_plugin_stage_states_its_own_bound():
+    bicubic = ds.load_chain("bicubic").stages[0]
+    assert chain_min_side(ds.Chain([_NeedsFifty(), bicubic])) == 50
+    assert chain_min_side(ds.Chain([bicubic, _NeedsFifty()])) == 50 * 4
