@@ -130,8 +130,29 @@ def test_stage_pickles(name):
     assert again.to_config() == stage.to_config() and again.scale == stage.scale
 
 
+@pytest.mark.parametrize("name", MODELS + ["identity"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_input_is_computed_in_float32_and_returned_in_its_dtype(name, dtype, hq_batch):
+    chain = ds.load_chain(name)
+    hq = hq_batch[:2].to(dtype)
+    seeds = torch.tensor([5, 6])
+    out = chain(hq, seed=seeds)
+    ref = chain(hq.float(), seed=seeds).lq
+    assert out.lq.dtype == dtype and out.hq is hq
+    assert torch.equal(out.lq, ref.to(dtype))
+    assert torch.equal((out.lq.float() * 255).round(), (ref * 255).round())  # every 8-bit level survives
+    assert torch.equal(chain(hq, params=out.params).lq, out.lq)
+    stage_out, _ = chain.stages[0](hq, seed=seeds)  # a stage called on its own does the same
+    assert stage_out.dtype == dtype and torch.equal(stage_out, chain.stages[0](hq.float(), seed=seeds).output.to(dtype))
+
+
+GAUSSIAN_ONLY = {"stages": [{"type": "realesrgan", "gaussian_noise_prob": 1.0, "gaussian_noise_prob2": 1.0}]}
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_runs_replays_and_matches_cpu_where_no_noise_is_drawn(crops):
+def test_cuda_runs_replays_and_matches_cpu(crops):
+    from degrade_stream.degrade.noise import add_gaussian_noise, normal_fields
+
     cuda = torch.device("cuda")
     for name in MODELS:
         chain = ds.load_chain(name, device=cuda)
@@ -141,8 +162,19 @@ def test_cuda_runs_replays_and_matches_cpu_where_no_noise_is_drawn(crops):
     cpu = ds.load_chain("bicubic")(crops, seed=0).lq
     gpu = ds.load_chain("bicubic")(crops.to(cuda), seed=0).lq.cpu()
     assert (cpu - gpu).abs().max() <= 1 / 255 + 1e-6
-    # params are drawn identically on both devices (counter-based RNG); noise fields are device-specific
+    # params: the same counter-based draws on both devices
     stage = ds.load_chain("realesrgan").stages[0]
     p_cpu = stage.sample_params(crops, torch.tensor([5, 6]))
     p_gpu = stage.sample_params(crops.to(cuda), torch.tensor([5, 6]))
-    assert torch.allclose(p_cpu["scale1"], p_gpu["scale1"].cpu()) and torch.equal(p_cpu["mode1"], p_gpu["mode1"].cpu())
+    for key in ("scale1", "mode1", "jpeg1", "sinc_omega"):
+        assert torch.equal(p_cpu[key], p_gpu[key].cpu()), key
+    # Gaussian noise fields are drawn on the CPU for every device: bit-identical, and so is the noise added
+    seeds = torch.tensor([5, 1 << 40])
+    assert torch.equal(normal_fields(seeds, (3, 40, 48), crops.to(cuda)).cpu(), normal_fields(seeds, (3, 40, 48), crops))
+    x, sigma, gray = crops[:, :, :40, :48], torch.tensor([3.0, 20.0]), torch.tensor([False, True])
+    assert torch.equal(add_gaussian_noise(x.to(cuda), sigma, gray, seeds).cpu(), add_gaussian_noise(x, sigma, gray, seeds))
+    # whole chains with Gaussian noise only: the LQ differs only by the two devices' float kernels
+    for config in ("classical", "bsrgan", GAUSSIAN_ONLY):
+        a = ds.load_chain(config)(crops, seed=torch.tensor([5, 6])).lq
+        b = ds.load_chain(config, device=cuda)(crops.to(cuda), seed=torch.tensor([5, 6])).lq.cpu()
+        assert (a - b).abs().mean() * 255 < 1.0, config

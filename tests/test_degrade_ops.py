@@ -77,6 +77,16 @@ def test_gaussian_noise_std_follows_each_samples_sigma():
     assert not torch.allclose(noise[0, 0], noise[0, 1])  # colour: independent channels
 
 
+def test_gaussian_fields_are_the_cpu_generators_draws_whatever_the_dtype_or_device():
+    from degrade_stream.degrade.noise import normal_fields
+
+    seeds = torch.tensor([11, 1 << 40])
+    fields = normal_fields(seeds, (3, 8, 9), torch.zeros(1, dtype=torch.float64))
+    assert fields.dtype == torch.float64 and fields.shape == (2, 3, 8, 9)
+    for field, seed in zip(fields, seeds.tolist()):  # one float32 CPU stream per sample, so every device agrees
+        assert torch.equal(field, torch.randn(3, 8, 9, generator=torch.Generator().manual_seed(seed)).double())
+
+
 def test_noise_field_depends_only_on_its_seed():
     x = torch.full((3, 3, 32, 32), 0.5)
     seeds = torch.tensor([11, 12, 13])

@@ -14,6 +14,10 @@ from .inputs import check_image_batch
 from .random import as_seed_tensor, derive_seeds
 from .transform import Params, Transform
 
+#: Input dtypes computed in float32 (torch's anti-aliased resize and our kernels need >= 32 bits); the LQ
+#: is returned in the input's dtype.
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+
 
 @dataclass
 class ChainResult:
@@ -43,9 +47,16 @@ class Chain:
 
     def __call__(self, hq: Tensor, seed: int | Tensor | None = None, params: list[Params] | None = None,
                  check: bool = True) -> ChainResult:
-        """Synthesize LQ from an HQ batch (B,3,H,W) in [0,1]: from ``seed``, or replayed from ``params``."""
+        """Synthesize LQ from an HQ batch (B,3,H,W) in [0,1]: from ``seed``, or replayed from ``params``.
+
+        float16/bfloat16 input is computed in float32 and the LQ returned in the input dtype (the 8-bit
+        levels survive: both keep k/255 within half a level); ``result.hq`` is the input itself."""
         if check:
             check_image_batch(hq, "hq")
+        if hq.dtype in HALF_DTYPES:
+            result = self(hq.float(), seed=seed, params=params, check=False)
+            result.lq, result.hq = result.lq.to(hq.dtype), hq
+            return result
         if params is None:
             seeds = as_seed_tensor(seed, hq.shape[0])
         else:

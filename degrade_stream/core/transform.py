@@ -60,7 +60,11 @@ class Transform:
         raise NotImplementedError(f"{type(self).__name__}.apply")
 
     def __call__(self, batch: Tensor, seed: int | Tensor | None = None, params: Params | None = None) -> TransformResult:
-        """Sample params from ``seed`` (or reuse ``params``) and apply them."""
+        """Sample params from ``seed`` (or reuse ``params``) and apply them; float16/bfloat16 input is
+        computed in float32 and returned in its dtype, as ``Chain`` does."""
+        if batch.dtype in (torch.float16, torch.bfloat16):
+            out, params = self(batch.float(), seed=seed, params=params)
+            return TransformResult(out.to(batch.dtype), params)
         if params is None:
             params = self.sample_params(batch, as_seed_tensor(seed, batch.shape[0]))
         return TransformResult(self.apply(batch, params), params)
