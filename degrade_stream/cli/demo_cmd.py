@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.config import resolve_config
+from ..core.config import chain_from_dict, resolve_config
 from ..core.resources import assets_root
+from .arg_checks import path_arg
 from .contact_sheet import save_contact_sheet
 from .fixed_step import config_at_step, parse_steps
+from .output_folder import check_out_path
 from .pair_writer import synthesize_pairs
 
 NAME = "demo"
@@ -22,7 +24,7 @@ DEMO_CHAIN = "realesrgan_ddpm"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="degrade_stream_demo", metavar="DIR",
+    parser.add_argument("--out", default="degrade_stream_demo", metavar="DIR", type=path_arg,
                         help="output folder (default ./degrade_stream_demo)")
     parser.add_argument("--t", default="100,250", metavar="T1,T2", help="two diffusion steps (default 100,250)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the pairs (default 0)")
@@ -36,12 +38,17 @@ def run(args: argparse.Namespace) -> int:
     samples = assets_root() / "samples"
     config = resolve_config(DEMO_CHAIN, "chains")
     out = Path(args.out)
+    check_out_path(out)
+    runs = [(0, "handcrafted", "handcrafted LQ (Real-ESRGAN)"),
+            (steps[0], f"refined_t{steps[0]}", f"refined LQ, t = {steps[0]}"),
+            (steps[1], f"refined_t{steps[1]}", f"refined LQ, t = {steps[1]}")]
+    configs = {t: config_at_step(config, t) for t, _, _ in runs}
+    for t in configs:  # a t beyond the model's steps is refused before the first folder is written
+        chain_from_dict(configs[t])
     rows = []
-    for t, folder, label in [(0, "handcrafted", "handcrafted LQ (Real-ESRGAN)"),
-                             (steps[0], f"refined_t{steps[0]}", f"refined LQ, t = {steps[0]}"),
-                             (steps[1], f"refined_t{steps[1]}", f"refined LQ, t = {steps[1]}")]:
-        summary = synthesize_pairs(config_at_step(config, t), samples, out / folder, seed=args.seed,
-                                   device=args.device, progress=False)
+    for t, folder, label in runs:
+        summary = synthesize_pairs(configs[t], samples, out / folder, seed=args.seed, device=args.device,
+                                   progress=False)
         print(f"{label}: {summary.line()}", flush=True)
         if not rows:
             rows.append(("HQ", sorted((out / folder / "gt").glob("*.png"))))

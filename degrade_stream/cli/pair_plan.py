@@ -16,6 +16,9 @@ from PIL import Image
 
 from ..io import IMAGE_EXTENSIONS, list_images
 
+#: More LQ variants per image than this is taken for a typo (the plan holds one entry per pair in memory).
+MAX_VARIANTS = 1000
+
 
 @dataclass(frozen=True)
 class PairUnit:
@@ -86,8 +89,8 @@ def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size:
     An image whose crop to a multiple of ``scale`` is under ``min_side`` px in height or width (what
     the chain needs, see min_size.py) is skipped with the reason, so one small file never stops a run.
     """
-    if isinstance(variants, bool) or not isinstance(variants, int) or variants < 1:
-        raise ValueError(f"--variants must be an integer >= 1, got {variants!r}")
+    if isinstance(variants, bool) or not isinstance(variants, int) or not 1 <= variants <= MAX_VARIANTS:
+        raise ValueError(f"--variants must be an integer in [1, {MAX_VARIANTS}], got {variants!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"--batch-size must be an integer >= 1, got {batch_size!r}")
     hq_dir = Path(hq_dir)

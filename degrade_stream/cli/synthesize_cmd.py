@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from .arg_checks import path_arg
 from .pair_writer import synthesize_pairs
 from .sharding import close, resolve_shard
 
@@ -12,10 +13,10 @@ HELP = ("write (HQ, LQ) pairs for every image under --hq: OUT/gt/<name>.png, OUT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, metavar="NAME|YAML",
+    parser.add_argument("--config", required=True, metavar="NAME|YAML", type=path_arg,
                         help="degradation chain: a shipped name (see 'degrade-stream configs') or a YAML file")
-    parser.add_argument("--hq", required=True, metavar="DIR", help="folder of HQ images (searched recursively)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created; rerun to resume)")
+    parser.add_argument("--hq", required=True, metavar="DIR", type=path_arg, help="folder of HQ images (searched recursively)")
+    parser.add_argument("--out", required=True, metavar="DIR", type=path_arg, help="output folder (created; rerun to resume)")
     parser.add_argument("--seed", type=int, default=0, help="base seed; each pair's seed derives from it and "
                                                             "the file's path relative to --hq (default 0)")
     parser.add_argument("--variants", type=int, default=1, metavar="K",

@@ -6,18 +6,20 @@ import logging
 import os
 from pathlib import Path
 
+from .arg_checks import path_arg
+
 NAME = "train-ddpm"
 HELP = "train a DDPM on every image under a folder of real low-quality images (runs under torchrun too)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="NAME|YAML",
+    parser.add_argument("--config", metavar="NAME|YAML", type=path_arg,
                         help="training recipe: a shipped name (ddpm_paper, ddpm_release, ddpm_tiny) or a YAML file; "
                              "optional with --resume (the checkpoint's config is used)")
-    parser.add_argument("--lq", required=True, nargs="+", metavar="DIR",
+    parser.add_argument("--lq", required=True, nargs="+", metavar="DIR", type=path_arg,
                         help="real LQ images: one or more folders (searched recursively), image files, or .txt "
                              "lists of image paths (one per line, relative to the list)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder for checkpoints")
+    parser.add_argument("--out", required=True, metavar="DIR", type=path_arg, help="output folder for checkpoints")
     parser.add_argument("--steps", type=int, metavar="N", help="total number of training steps (overrides the recipe)")
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     parser.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
@@ -31,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
     from ..diffusion.checkpoint import remove_stale_checkpoint_temps
     from .output_folder import check_out_path
+    from .pair_writer import resolve_device
     from ..diffusion.train import train
     from ..diffusion.train_config import TrainConfig
 
@@ -48,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     out = Path(args.out)
     check_out_path(out)
+    if args.device is not None:
+        resolve_device(args.device)  # an unknown or absent device is an error before any work
     if os.environ.get("RANK", "0") == "0" and out.is_dir():  # the writer's machine sees the writers' PIDs
         removed = remove_stale_checkpoint_temps(out)
         if removed:

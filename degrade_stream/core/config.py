@@ -31,6 +31,10 @@ def read_yaml(path: str | os.PathLike) -> Any:
             return yaml.safe_load(f)
     except FileNotFoundError:
         raise FileNotFoundError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path} is a folder; expected a YAML config file") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a YAML config file (not UTF-8 text)") from None
     except yaml.YAMLError as err:
         raise ValueError(f"{path}: invalid YAML: {err}") from None
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm import tqdm
 
 from ..io import list_images, load_image
 from .patches import folder_patches
@@ -14,6 +15,8 @@ from .realism import realism_report
 from .structure import structure_scores, summarize_psnr
 
 _VARIANT_SUFFIX = re.compile(r"_v\d+$")
+MIN_PATCHES_FRECHET = 2  # a covariance needs two samples (frechet.py)
+MIN_PATCHES_CLASSIFIER = 4  # a train and a test half of at least two per class (two_sample.py)
 
 
 def synth_layout(synth: str | os.PathLike, hq: str | os.PathLike | None) -> tuple[Path, Path | None]:
@@ -47,22 +50,39 @@ def match_pairs(hq_dir: Path, lq_dir: Path) -> tuple[list[tuple[Path, Path]], li
     return pairs, unmatched
 
 
-def structure_report(hq_dir: Path, lq_dir: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
-    """PSNR/SSIM summary over every matched (HQ, LQ) pair."""
+def structure_report(hq_dir: Path, lq_dir: Path, device: torch.device | str = "cpu",
+                     progress: bool = False) -> dict[str, Any]:
+    """PSNR/SSIM summary over every matched (HQ, LQ) pair (``progress``: a bar over the pairs on stderr)."""
     pairs, unmatched = match_pairs(hq_dir, lq_dir)
     psnr, ssim = [], []
-    for hq_path, lq_path in pairs:
+    for hq_path, lq_path in tqdm(pairs, desc="PSNR/SSIM", unit="pair", disable=not progress, dynamic_ncols=True,
+                                 leave=False):
         p, s = structure_scores(load_image(hq_path).to(device), load_image(lq_path).to(device))
         psnr.append(p)
         ssim.append(s)
     return {**summarize_psnr(psnr, ssim), "unmatched_lq": len(unmatched)}
 
 
+def check_patch_counts(counts: dict[str, tuple[Path, int]], classifier: bool, patches_per_image: int,
+                       patch_size: int) -> None:
+    """Enough patches in each set for what is measured; otherwise an error naming the folders and options."""
+    need = MIN_PATCHES_CLASSIFIER if classifier else MIN_PATCHES_FRECHET
+    short = [f"{option} {folder}: {n}" for option, (folder, n) in counts.items() if n < need]
+    if short:
+        what = "the classifier two-sample test" if classifier else "the Fréchet distance"
+        fixes = [f"raise --patches-per-image (now {patches_per_image})", "add images",
+                 f"lower --patch-size (now {patch_size})"]
+        if classifier:
+            fixes.append(f"pass --no-classifier (the Fréchet distance needs {MIN_PATCHES_FRECHET})")
+        raise ValueError(f"too few patches for {what}, which needs at least {need} per folder: "
+                         f"{'; '.join(short)}; {', '.join(fixes[:-1])} or {fixes[-1]}")
+
+
 def evaluate_folders(real: str | os.PathLike, synth: str | os.PathLike, hq: str | os.PathLike | None = None,
                      patch_size: int = 32, patches_per_image: int = 64, seed: int = 0, steps: int = 300,
                      classifier: bool = True, inception_weights: str | os.PathLike | None = None,
-                     device: torch.device | str = "cpu") -> dict[str, Any]:
-    """The full evaluation report as a JSON-safe dict."""
+                     device: torch.device | str = "cpu", progress: bool = False) -> dict[str, Any]:
+    """The full evaluation report as a JSON-safe dict (``progress``: bars over the work on stderr)."""
     real_dir = Path(real)
     if not real_dir.is_dir():
         raise FileNotFoundError(f"--real: not a folder: {real_dir}")
@@ -73,9 +93,11 @@ def evaluate_folders(real: str | os.PathLike, synth: str | os.PathLike, hq: str 
                      "classifier_steps": steps if classifier else 0},
     }
     if hq_dir is not None:
-        report["structure"] = structure_report(hq_dir, lq_dir, device)
-    real_patches, real_skipped = folder_patches(real_dir, patch_size, patches_per_image, seed)
-    synth_patches, synth_skipped = folder_patches(lq_dir, patch_size, patches_per_image, seed)
+        report["structure"] = structure_report(hq_dir, lq_dir, device, progress)
+    real_patches, real_skipped = folder_patches(real_dir, patch_size, patches_per_image, seed, progress=progress)
+    synth_patches, synth_skipped = folder_patches(lq_dir, patch_size, patches_per_image, seed, progress=progress)
+    check_patch_counts({"--real": (real_dir, real_patches.shape[0]), "--synth": (lq_dir, synth_patches.shape[0])},
+                       classifier, patches_per_image, patch_size)
     report["realism"] = realism_report(real_patches, synth_patches, seed=seed, steps=steps,
                                        classifier=classifier, device=device)
     report["realism"]["skipped"] = real_skipped + synth_skipped

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
 from ..io import list_images, load_image
 
@@ -35,11 +36,11 @@ def extract_patches(image: Tensor, size: int, count: int, generator: torch.Gener
 
 
 def folder_patches(folder: str | os.PathLike, size: int = 32, per_image: int = 64, seed: int = 0,
-                   max_images: int | None = None) -> tuple[Tensor, list[str]]:
+                   max_images: int | None = None, progress: bool = False) -> tuple[Tensor, list[str]]:
     """Patches from every readable image under ``folder`` and the list of files skipped (with reasons).
 
     Patch positions are drawn from a generator seeded by (seed, image index), so the same folder
-    and seed always give the same patches.
+    and seed always give the same patches. ``progress`` draws a bar over the images on stderr.
     """
     paths = list_images(folder)
     if max_images is not None:
@@ -48,7 +49,8 @@ def folder_patches(folder: str | os.PathLike, size: int = 32, per_image: int = 6
         raise ValueError(f"no image files under {folder}")
     chunks: list[Tensor] = []
     skipped: list[str] = []
-    for index, path in enumerate(paths):
+    for index, path in enumerate(tqdm(paths, desc=f"patches {Path(folder).name}", unit="image", disable=not progress,
+                                      dynamic_ncols=True, leave=False)):
         try:
             image = load_image(path)
         except ValueError as err:
@@ -61,5 +63,7 @@ def folder_patches(folder: str | os.PathLike, size: int = 32, per_image: int = 6
             continue
         chunks.append(patches)
     if not chunks:
-        raise ValueError(f"no usable images under {folder} (need at least {size}x{size} px): {skipped}")
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        raise ValueError(f"no usable images under {folder} (need at least {size}x{size} px): "
+                         f"{'; '.join(skipped[:3])}{more}")
     return torch.cat(chunks), skipped
