@@ -1,12 +1,65 @@
-"""Shared fixtures: small HQ/LQ test images shipped in tests/data (no ../shared needed)."""
+"""Shared fixtures: small HQ/LQ test images shipped in tests/data (no ../shared needed); the CI skip rule;
+``require_framework`` for tests of the BasicSR/mmagic/diffusers comparisons and plugins."""
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import os
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 import pytest
 import torch
 
 DATA = Path(__file__).parent / "data"
+#: Under CI (``CI=true``, as .ci/run and hosted CI set it) every test must run: only tests that need CUDA may
+#: skip, and their reason must say so. Any other skip -- a missing framework above all -- fails the run.
+CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+INSTALL_HINT = "bash tests/install_frameworks.sh .venv/bin/python installs it"
+
+
+def require_framework(name: str, prepare: Callable[[], None] | None = None) -> ModuleType:
+    """Import the third-party module ``name`` (after ``prepare``, e.g. a compatibility shim) for a test.
+
+    Not installed: the test is skipped, except under CI=true, where it fails. Installed but failing to
+    import (a missing dependency of it, or an ImportError raised inside degrade_stream): always an error.
+    """
+    top = name.split(".")[0]
+    if importlib.util.find_spec(top) is None:
+        message = f"{top} is not installed ({INSTALL_HINT})"
+        if CI:
+            pytest.fail(f"CI=true: {message}", pytrace=False)
+        pytest.skip(message, allow_module_level=True)
+    if prepare is not None:
+        prepare()
+    return importlib.import_module(name)
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+
+
+def _fail_non_cuda_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Under CI, turn a skip whose reason does not name CUDA into a failure that says why."""
+    if CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = _skip_reason(report)
+        if "cuda" not in reason.lower():
+            report.outcome = "failed"
+            report.longrepr = f"skipped under CI=true, where only tests that need CUDA may skip: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_non_cuda_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_non_cuda_skip(outcome.get_result())
 
 
 @pytest.fixture(scope="session")

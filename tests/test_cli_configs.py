@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
+
 import degrade_stream as ds
 
 
@@ -39,10 +41,23 @@ def test_configs_lists_every_shipped_chain_with_a_description():
         assert len(line.split(None, 1)) == 2, f"{name} has no description"
 
 
-def test_every_shipped_chain_loads():
-    for name in ds.named_configs("chains"):
+def test_every_shipped_chain_loads_runs_and_replays():
+    names = ds.named_configs("chains")
+    assert {"bicubic", "classical", "bsrgan", "realesrgan", "realesrgan_release", "realesrgan_ddpm"} <= set(names)
+    hq = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    seeds = torch.tensor([3, 4])
+    for name in names:
         chain = ds.load_chain(name)
-        assert len(chain) >= 1
+        out = chain(hq, seed=seeds)
+        side = 64 // chain.scale
+        assert out.lq.shape == (2, 3, side, side) and out.lq.dtype == torch.float32, name
+        assert torch.equal(chain(hq, params=out.params).lq, out.lq), name  # replays exactly
+        if name == "identity":
+            assert torch.equal(out.lq, hq)
+        else:  # every degradation ends on 8-bit levels and changes the image
+            assert torch.equal(out.lq * 255, (out.lq * 255).round()), name
+            reference = torch.nn.functional.interpolate(hq, size=(side, side), mode="area")
+            assert (out.lq - reference).abs().mean() > 1e-3, name
 
 
 def test_unknown_config_to_show_is_an_error_exit():

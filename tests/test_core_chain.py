@@ -103,7 +103,50 @@ def test_global_rngs_untouched(name, chain, hq_batch):
     assert np.array_equal(np.random.get_state()[1], np_state)
 
 
-def test_seed_tensor_device_independent_uniforms():
+_M32, _GOLDEN = 0xFFFFFFFF, 0x9E3779B9
+
+
+def _mix(x: int) -> int:
+    """lowbias32 on Python ints: the reference for core/random.py's integer tensor ops."""
+    x &= _M32
+    x = ((x ^ (x >> 16)) * 0x7FEB352D) & _M32
+    x = ((x ^ (x >> 15)) * 0x846CA68B) & _M32
+    return x ^ (x >> 16)
+
+
+def _reference_bits(seed: int, stream: int, n: int) -> list[int]:
+    """SampleRandom(seed, stream=stream).bits(n), computed with Python integers only."""
+    key = _mix((seed & _M32) ^ _mix(((seed >> 32) & _M32) + _GOLDEN))
+    key = _mix(key ^ _mix((stream * _GOLDEN + 0x632BE5AB) & _M32))
+    key = ((_mix(key ^ 0x5BD1E995) << 31) | (key >> 1)) & _M32
+    return [_mix(_mix(key ^ _mix(2 * c + 1)) + (key >> 3)) for c in range(n)]
+
+
+def test_draws_are_exact_integer_arithmetic_so_every_device_gives_the_same_bits():
+    from degrade_stream.core.random import SampleRandom
+
+    seeds = [1, 2, 1 << 40, 12345678901234]
+    for stream in (0, 7):
+        bits = SampleRandom(torch.tensor(seeds), stream=stream).bits(6)
+        assert bits.tolist() == [_reference_bits(s, stream, 6) for s in seeds]
+    # uniforms are (bits >> 8 + 0.5) / 2**24 in float32: exact IEEE steps, the same on any device
+    ref = [(np.float32(b >> 8) + np.float32(0.5)) * np.float32(2.0 ** -24) for b in _reference_bits(seeds[2], 0, 6)]
+    assert torch.equal(SampleRandom(torch.tensor(seeds[2:3])).uniform(6)[0], torch.from_numpy(np.array(ref)))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_draws_equal_cpu_draws():
+    from degrade_stream.core.random import SampleRandom
+
+    seeds = torch.tensor([1, 2, 1 << 40])
+    cpu, gpu = SampleRandom(seeds), SampleRandom(seeds, device="cuda")
+    assert torch.equal(cpu.bits(100), gpu.bits(100).cpu())
+    assert torch.equal(cpu.uniform(100, low=0.2, high=3.0), gpu.uniform(100, low=0.2, high=3.0).cpu())
+    assert torch.equal(cpu.randint(2, 25, 50), gpu.randint(2, 25, 50).cpu())
+    assert torch.equal(cpu.permutation(6), gpu.permutation(6).cpu())
+
+
+def test_uniforms_per_sample_and_their_statistics():
     from degrade_stream.core.random import SampleRandom
 
     rng = SampleRandom(torch.tensor([1, 2, 1]))

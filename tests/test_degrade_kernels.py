@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import require_framework
 from degrade_stream.core.random import SampleRandom
 from degrade_stream.degrade.blur_kernels import KINDS, SINC, build_blur_kernels, sample_blur_params
 from degrade_stream.degrade.sinc_kernel import sinc_kernels
@@ -21,8 +22,7 @@ def _params(kind, size=21, sx=2.0, sy=2.0, theta=0.0, beta=1.0, omega=1.0):
 
 def _basicsr_degradations():
     from degrade_stream import compat
-    compat.alias_torchvision_functional_tensor()
-    return pytest.importorskip("basicsr.data.degradations")
+    return require_framework("basicsr.data.degradations", prepare=compat.alias_torchvision_functional_tensor)
 
 
 def test_sampled_kernels_sum_to_one_and_vanish_outside_their_size():

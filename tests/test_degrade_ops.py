@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import require_framework
 from degrade_stream.degrade.filtering import filter_per_sample, filter_separable
 from degrade_stream.degrade.jpeg import jpeg_compress
 from degrade_stream.degrade.noise import _levels, add_gaussian_noise, add_poisson_noise
@@ -21,8 +22,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def _basicsr_img_process():
     from degrade_stream import compat
-    compat.alias_torchvision_functional_tensor()
-    return pytest.importorskip("basicsr.utils.img_process_util")
+    return require_framework("basicsr.utils.img_process_util", prepare=compat.alias_torchvision_functional_tensor)
 
 
 def test_reflect_pad_matches_torch_and_numpy_even_when_wider_than_the_image():
@@ -40,7 +40,7 @@ def test_per_sample_filter_matches_basicsr_filter2d(hq_batch):
     kernels /= kernels.sum((1, 2), keepdim=True)
     ours = filter_per_sample(hq_batch, kernels)
     ref = basicsr.filter2D(hq_batch.contiguous(), kernels)
-    assert psnr(ours, ref) > 45
+    assert (ours - ref).abs().max() <= 1e-6  # the same reflect padding and grouped convolution (measured: 0)
     assert psnr(ours[3:4], filter_per_sample(hq_batch[3:4], kernels[3:4])) > 100  # batched == alone
 
 
@@ -62,7 +62,8 @@ def test_usm_matches_basicsr_usmsharp(hq_batch):
     basicsr = _basicsr_img_process()
     ours = usm_sharpen(hq_batch)
     ref = basicsr.USMSharp()(hq_batch)
-    assert psnr(ours, ref) > 45
+    # two separable 51-tap passes vs one dense 51x51 convolution: float summation order only (measured 1.1e-6)
+    assert (ours - ref).abs().max() <= 5e-6
     assert (ours - hq_batch).abs().mean() > 1e-3  # it does sharpen
 
 

@@ -35,10 +35,16 @@ def test_cosine_schedule_follows_the_squared_cosine():
         assert sched.alphas_cumprod[t].item() == pytest.approx(f(t) / f(0), rel=1e-4, abs=1e-6)
 
 
-def test_sigmoid_schedule_decreases_from_one_to_zero():
-    abar = NoiseSchedule(sigmoid_betas(1000).clamp(min=1e-9)).alphas_cumprod
-    assert bool((abar[1:] <= abar[:-1]).all())
-    assert abar[1].item() > 0.99 and abar[-1].item() < 1e-3
+def test_sigmoid_schedule_follows_its_closed_form():
+    sched = make_schedule({"kind": "sigmoid"})  # the path a checkpoint's schedule.kind takes
+    sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    f = lambda t: (sig(3.0) - sig(6.0 * t / 1000 - 3.0)) / (sig(3.0) - sig(-3.0))  # noqa: E731  (Jabri et al., alg. 1)
+    for t in (1, 100, 500, 900, 999):
+        assert sched.alphas_cumprod[t].item() == pytest.approx(f(t), rel=1e-5)
+    assert bool((sched.betas[1:] > 0).all())  # every beta usable: none rounds to 0 at the start
+    assert sched.betas[1000].item() == pytest.approx(0.999)  # abar_T = 0 would need beta 1: clipped
+    assert sched.alphas_cumprod[1000].item() == pytest.approx(f(999) * 0.001, rel=1e-5)
+    assert torch.equal(sched.betas[1:], sigmoid_betas(1000).float())
 
 
 def test_q_sample_closed_form_and_statistics():

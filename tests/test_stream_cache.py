@@ -73,8 +73,9 @@ def test_each_key_gets_k_distinct_variants_synthesised_once_over_training(tmp_pa
     for item in crops:
         k = item["key"]
         assert not torch.equal(pairs[(0, k)], pairs[(1, k)])
-        assert {pairs[(2, k)].sum().item(), pairs[(3, k)].sum().item()} == \
-            {pairs[(0, k)].sum().item(), pairs[(1, k)].sum().item()}
+        # epochs 2 and 3 serve the very LQ of epochs 0 and 1, one each (in a per-sample order)
+        same = [[torch.equal(pairs[(later, k)], pairs[(first, k)]) for first in (0, 1)] for later in (2, 3)]
+        assert same in ([[True, False], [False, True]], [[False, True], [True, False]]), (k, same)
     # replay from the yielded seeds
     stream.set_epoch(3)
     batch = next(iter(stream))
