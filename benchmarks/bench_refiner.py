@@ -126,6 +126,47 @@ def follow_t_rows(checkpoint: str, device: torch.device, size: int, batch: int, 
     return rows
 
 
+def set_levers(denoiser, channels_last: bool, bf16: bool) -> None:
+    """Set a loaded denoiser's memory format and bf16 autocast in place (the benchmark's levers)."""
+    denoiser.channels_last = channels_last
+    denoiser.autocast = bf16
+    denoiser.model.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+
+
+def lever_rows(checkpoint: str, device: torch.device, size: int, batches: list[int], steps: int, rounds: int,
+               compile_too: bool) -> tuple[dict[str, float], list[dict]]:
+    """(best measured matmul FLOP/s per dtype, rows): images/s and achieved FLOP/s of DDIM K=``steps`` at t = 250 for each lever
+    (channels_last, bf16 autocast, torch.compile) and batch size, against a dense matmul measured in the same run
+    (bf16 on CUDA, fp32 and bf16 on CPU)."""
+    n = 2048 if device.type == "cpu" else 8192
+    rates = {"fp32": 0.0, "bf16": 0.0}  # the best of a measurement before each setting: on a shared machine
+    settings = [("fp32", False, False, False), ("fp32 + channels_last", True, False, False),
+                ("bf16 autocast", False, True, False), ("bf16 autocast + channels_last", True, True, False)]
+    if compile_too:
+        settings.append(("fp32 + torch.compile", False, False, True))
+    rows = []
+    for label, cl, bf16, comp in settings:
+        for kind, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+            rates[kind] = max(rates[kind], matmul_rate(device, dtype, n=n, reps=5))
+        stage = DDPMRefine(checkpoint=checkpoint, t_range=(0, 1000), steps=steps, compile=comp)
+        denoiser = stage.denoiser(device)
+        set_levers(denoiser, cl, bf16)
+        flops = forward_flops(denoiser, size) * min(steps, 250) if not comp else None
+        for batch in batches:
+            x = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(batch)).to(device)
+            start = time.perf_counter()
+            seconds = time_batch(stage, x, 250, rounds)
+            flops = flops or forward_flops(denoiser, size) * min(steps, 250)
+            rate = flops * batch / seconds
+            rows.append({"setting": label, "batch": batch, "s_per_batch": seconds, "images_per_s": batch / seconds,
+                         "GFLOPs": rate / 1e9, "matmul": "bf16" if bf16 else "fp32",
+                         "first_call_s": time.perf_counter() - start - seconds * rounds})
+        denoiser_cache.clear_denoisers()
+    for row in rows:
+        row["of_matmul"] = row["GFLOPs"] * 1e9 / rates[row["matmul"]]
+    return rates, rows
+
+
 def print_follow_t(rows: list[dict]) -> None:
     """A markdown table of ``follow_t_rows`` with the speed-up over the fixed-slot sampler and vs all t = top."""
     top = next(r["seconds"] for r in rows if r["t"].startswith("all t =") and not r["t"].endswith(" 0")
@@ -153,10 +194,24 @@ def main() -> None:
                         help="only the t-following table: t uniform over [0, --t] with and without t_per_step, "
                              "all t = 0 vs all t = --t, bundled UNet at LQ SIZE")
     parser.add_argument("--t-per-step", type=int, default=10)
+    parser.add_argument("--levers", type=int, default=0, metavar="SIZE",
+                        help="only the lever table (channels_last, bf16, torch.compile, batch size) at LQ SIZE")
+    parser.add_argument("--lever-batches", type=int, nargs="*", default=[1, 4, 16])
     args = parser.parse_args()
     device = torch.device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.levers:
+        rates, rows = lever_rows("bundled", device, args.levers, args.lever_batches, 10, args.rounds, args.compile)
+        print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, load average "
+              f"{Path('/proc/loadavg').read_text().split()[:3] if Path('/proc/loadavg').exists() else '?'}; "
+              f"measured matmul: fp32 {rates['fp32'] / 1e9:.1f} GFLOP/s, bf16 {rates['bf16'] / 1e9:.1f} GFLOP/s")
+        print("| setting | batch | s/batch | images/s | achieved GFLOP/s | of the matmul rate (dtype) | first call (s) |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            print(f"| {r['setting']} | {r['batch']} | {r['s_per_batch']:.3f} | {r['images_per_s']:.2f} | "
+                  f"{r['GFLOPs']:.1f} | {r['of_matmul']:.0%} ({r['matmul']}) | {r['first_call_s']:.1f} |", flush=True)
+        return
     if args.follow_t:
         print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
               f"load average {open('/proc/loadavg').read().split()[:3] if Path('/proc/loadavg').exists() else '?'}")

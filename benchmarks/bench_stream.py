@@ -118,15 +118,21 @@ def _added_time_per_batch(device: torch.device, repeats: int, batch: int, size: 
 
 
 def bench_chain(device: torch.device, chain_name: str, repeats: int, items: int, batch: int, size: int,
-                workers: int) -> list[str]:
-    """(c) ``chain_name`` by hand on the loader's batches vs streamed by PairStream, side by side."""
+                workers: int, before: bool = False) -> list[str]:
+    """(c) ``chain_name`` by hand on the loader's batches vs streamed by PairStream, side by side. With
+    ``before``, also a PairStream set up as before issue 15 (the background thread on torch's full thread
+    count, every float batch range-checked in full), in the same interleaved rounds."""
+    from degrade_stream.stream import batches as stream_batches
     from degrade_stream.stream.batches import to_float_images
     from degrade_stream.stream.seeds import sample_seeds
 
     loader = DataLoader(DecodedCrops(items, size), batch_size=batch, num_workers=workers,
                         pin_memory=device.type == "cuda", persistent_workers=workers > 0)
     chain = ds.load_chain(chain_name).to(device)
-    stream = ds.PairStream(loader, chain, device=device, prefetch=2)
+    streams = {"stream": (ds.PairStream(loader, chain, device=device, prefetch=2), stream_batches.SAMPLE_STRIDE)}
+    if before:
+        streams["before"] = (ds.PairStream(loader, chain, device=device, prefetch=2,
+                                           threads=torch.get_num_threads()), 1)
     weight = torch.randn(3, 3, 3, 3, device=device) * 0.1
 
     def by_hand(with_step: bool) -> float:
@@ -140,26 +146,39 @@ def bench_chain(device: torch.device, chain_name: str, repeats: int, items: int,
             torch.cuda.synchronize(device)
         return time.perf_counter() - start
 
-    def streamed(with_step: bool) -> float:
-        start = time.perf_counter()
-        for b in stream:
-            if with_step:
-                _step(b["lq"], weight)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        return time.perf_counter() - start
+    def streamed(name: str, with_step: bool) -> float:
+        stream, stride = streams[name]
+        default, stream_batches.SAMPLE_STRIDE = stream_batches.SAMPLE_STRIDE, stride  # 1: every pixel checked
+        try:
+            start = time.perf_counter()
+            for b in stream:
+                if with_step:
+                    _step(b["lq"], weight)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            return time.perf_counter() - start
+        finally:
+            stream_batches.SAMPLE_STRIDE = default
 
     rows = []
     for with_step in (False, True):
-        by_hand(with_step), streamed(with_step)  # warm-up (workers, caches)
-        times: dict[str, list[float]] = {"hand": [], "stream": []}
+        by_hand(with_step)  # warm-up (workers, caches)
+        for name in streams:
+            streamed(name, with_step)
+        times: dict[str, list[float]] = {"hand": [], **{name: [] for name in streams}}
         for _ in range(repeats):
             times["hand"].append(by_hand(with_step))
-            times["stream"].append(streamed(with_step))
-        th, ts = statistics.median(times["hand"]), statistics.median(times["stream"])
+            for name in streams:
+                times[name].append(streamed(name, with_step))
+        th = statistics.median(times["hand"])
         label = "with a 3-conv step on the LQ" if with_step else "iteration only"
-        rows.append(f"| (c) {chain_name}, {label} | {items / th:.1f} | {items / ts:.1f} | {100 * (ts / th - 1):+.1f}% |")
-    stream.close()
+        for name in streams:
+            ts = statistics.median(times[name])
+            tag = " (PairStream as before issue 15)" if name == "before" else ""
+            rows.append(f"| (c) {chain_name}, {label}{tag} | {items / th:.1f} | {items / ts:.1f} | "
+                        f"{100 * (ts / th - 1):+.1f}% |")
+    for stream, _ in streams.values():
+        stream.close()
     return rows
 
 
@@ -205,6 +224,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["a", "b", "c", "all"], default="all")
     parser.add_argument("--light-chain", default="bicubic", help="(c) chain config")
+    parser.add_argument("--before", action="store_true", help="(c) also PairStream as before issue 15")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--items", type=int, default=192, help="(a) images per epoch")
@@ -228,7 +248,8 @@ def main() -> int:
         for row in bench_overhead(device, args.repeats, args.items, 16, 128, args.workers):
             print(row, flush=True)
     if args.part in ("c", "all"):
-        for row in bench_chain(device, args.light_chain, args.repeats, args.items, 16, 128, args.workers):
+        for row in bench_chain(device, args.light_chain, args.repeats, args.items, 16, 128, args.workers,
+                               before=args.before):
             print(row, flush=True)
     if args.part in ("b", "all"):
         for row in bench_cache(device, args.chain, args.cache_items, 4, args.cache_size, args.variants,

@@ -174,14 +174,6 @@ def part_degraders(a: Namespace, device: torch.device) -> dict:
     return {"figures": figs, "tables": {"degraders (x4, interleaved rounds, median)": rows}, "notes": notes}
 
 
-def _lever(denoiser: Any, channels_last: bool, bf16: bool) -> None:
-    """Set the denoiser's memory format and autocast (the CPU/GPU levers) in place."""
-    denoiser.channels_last = channels_last
-    denoiser.autocast = bf16
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    denoiser.model.to(memory_format=fmt)
-
-
 def part_refiner(a: Namespace, device: torch.device) -> dict:
     """ddpm_refine images/s and achieved TFLOP/s against the measured matmul rate (bf16 on CUDA, fp32 on CPU);
     levers (channels_last, bf16); and the cost that follows t (t uniform in [0, 250] with and without t_per_step)."""
@@ -204,7 +196,7 @@ def part_refiner(a: Namespace, device: torch.device) -> dict:
         stage = DDPMRefine(checkpoint=checkpoints[model], t_range=(0, 1000), steps=steps)
         denoiser = stage.denoiser(device)
         if cl is not None:
-            _lever(denoiser, cl, bool(bf16))
+            br.set_levers(denoiser, cl, bool(bf16))
         flops = br.forward_flops(denoiser, size) * min(steps, 250)
         x = torch.rand(batch, 3, size, size, device=device)
         seconds = br.time_batch(stage, x, 250, cfg["ref_rounds"])

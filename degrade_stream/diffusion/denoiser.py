@@ -79,14 +79,18 @@ def load_unet(spec: str, ema: bool = True) -> tuple[UNet, NoiseSchedule]:
 
 
 class Denoiser:
-    """eps = denoiser(x_t, t_index) in float32; bf16 autocast and channels_last on CUDA."""
+    """eps = denoiser(x_t, t_index) in float32; channels_last everywhere, bf16 autocast on CUDA (``auto``).
+
+    channels_last pays on CPU too (oneDNN; bundled UNet, 1 thread, LQ 64: 1.3-1.7x images/s at batch 1-16,
+    benchmarks/RESULTS.md, issue 15); bf16 on CPU is opt-in (``precision: bf16``) as it changes the result.
+    """
 
     def __init__(self, model: UNet, schedule: NoiseSchedule, device: torch.device, precision: str = "auto",
                  compile: bool = False) -> None:
         self.device = device
         cuda = device.type == "cuda"
         self.autocast = precision == "bf16" or (precision == "auto" and cuda)
-        self.channels_last = cuda
+        self.channels_last = True
         model = model.to(device)
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)

@@ -115,9 +115,9 @@ class DDPMRefine(Transform):
             # Only the samples with t > 0 run. Bit-identical to the whole batch for these samplers: they
             # never send a t = 0 sample through the network, and every other operation is per element.
             idx = running.nonzero().reshape(-1)
+            idx_dev = idx.to(device)
             out = batch.clone()
-            out[idx.to(device)] = self._refine(denoiser, batch[idx.to(device)], t_host[idx],
-                                               seeds[idx.to(seeds.device)])
+            out[idx_dev] = self._refine(denoiser, batch[idx_dev], t_host[idx], seeds[idx.to(seeds.device)])
             return out
         r = self._refine(denoiser, batch, t_host, seeds)
         keep = (t_host == 0).to(device).view(-1, 1, 1, 1)  # t = 0 is the identity, exactly
