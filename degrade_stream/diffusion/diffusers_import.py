@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,12 @@ _SCHEDULES = {"linear": "linear", "squaredcos_cap_v2": "cosine", "sigmoid": "sig
 
 
 def is_diffusers_folder(folder: str | os.PathLike) -> bool:
-    """True for a UNet2DModel folder or a pipeline folder holding one in ``unet/``."""
+    """True for a UNet2DModel folder or a pipeline folder holding one in ``unet/``, and for a folder that
+    looks like one without its config.json (a diffusers weights file, ``unet/`` or ``model_index.json``),
+    so that loading it says config.json is missing rather than that it is no checkpoint at all."""
     folder = Path(folder)
-    return (folder / "config.json").is_file() or (folder / "unet" / "config.json").is_file()
+    return ((folder / "config.json").is_file() or (folder / "unet").is_dir() or (folder / "model_index.json").is_file()
+            or any((folder / name).is_file() for name in WEIGHT_FILES))
 
 
 def unet_config_from_diffusers(config: dict[str, Any], source: str = "config.json") -> UNetConfig:
@@ -64,12 +68,38 @@ def unet_config_from_diffusers(config: dict[str, Any], source: str = "config.jso
                       freq_shift=float(config.get("freq_shift", 0)))
 
 
-def schedule_from_diffusers(folder: Path) -> ScheduleConfig:
-    """The training schedule from a pipeline's scheduler/scheduler_config.json, else the release's linear one."""
-    path = folder / "scheduler" / "scheduler_config.json"
+def unet_config_path(folder: str | os.PathLike) -> Path:
+    """The UNet's config.json of a UNet2DModel folder or of a pipeline folder (in ``unet/``); an error
+    naming it if it is missing."""
+    root = Path(folder)
+    unet_dir = root / "unet" if (root / "unet").is_dir() and not (root / "config.json").is_file() else root
+    path = unet_dir / "config.json"
     if not path.is_file():
-        return ScheduleConfig()
-    data = json.loads(path.read_text(encoding="utf-8"))
+        raise FileNotFoundError(f"{path}: missing; a diffusers UNet2DModel folder needs config.json beside its weights")
+    return path
+
+
+def schedule_from_diffusers(folder: Path) -> ScheduleConfig:
+    """The training schedule from a pipeline's scheduler/scheduler_config.json (also beside a ``unet/`` folder
+    given on its own); without one, the linear schedule of DDPM and the authors' release, with a warning.
+    The folder must hold the UNet's config.json (``unet_config_path``)."""
+    unet_config_path(folder)
+    candidates = [folder / "scheduler" / "scheduler_config.json"]
+    if folder.name == "unet":
+        candidates.append(folder.parent / "scheduler" / "scheduler_config.json")
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        default = ScheduleConfig()
+        warnings.warn(f"{candidates[0]} not found: assuming the {default.kind} schedule with T = {default.timesteps}, "
+                      f"betas {default.beta_start:g} to {default.beta_end:g} (DDPM's and the authors' release); "
+                      "if the model was trained with another, add its scheduler_config.json", UserWarning, stacklevel=2)
+        return default
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: invalid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
     kind = data.get("beta_schedule", "linear")
     if kind not in _SCHEDULES:
         raise ValueError(f"{path}: beta_schedule {kind!r} is not supported; expected one of {list(_SCHEDULES)}")
@@ -120,14 +150,14 @@ def convert_state_dict(state: dict[str, Tensor]) -> dict[str, Tensor]:
 def read_diffusers_unet(folder: str | os.PathLike) -> tuple[UNetConfig, ScheduleConfig, dict[str, Tensor]]:
     """(architecture, schedule, converted weights) of a diffusers UNet2DModel or pipeline folder."""
     root = Path(folder)
-    unet_dir = root / "unet" if (root / "unet" / "config.json").is_file() else root
-    config_path = unet_dir / "config.json"
+    config_path = unet_config_path(root)
+    unet_dir = config_path.parent
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{config_path}: missing; a diffusers UNet2DModel folder needs config.json") from None
     except json.JSONDecodeError as err:
         raise ValueError(f"{config_path}: invalid JSON: {err}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{config_path}: expected a JSON object, got {type(config).__name__}")
     arch = unet_config_from_diffusers(config, str(config_path))
     weights = next((unet_dir / n for n in WEIGHT_FILES if (unet_dir / n).is_file()), None)
     if weights is None:
