@@ -30,7 +30,7 @@ setup(
         "torchdata>=0.10",
         "kornia>=0.7.4",
         "einops>=0.7",
-        "timm>=0.9",
+        "torchvision>=0.16",  # FID's Inception-v3 (metrics/fid_inception.py); constraints.txt pins 0.28.0 for torch 2.13.0
         "numpy>=1.24",
         "pyyaml>=6.0",
         "pillow>=10.0",

@@ -6,7 +6,7 @@ import sys
 
 
 def ensure_torchvision_importable() -> None:
-    """Make ``import torchvision`` (and so ``import timm``) work on CPU-only torch.
+    """Make ``import torchvision`` work on CPU-only torch.
 
     The PyPI torchvision wheel's C++ ops cannot load beside a CPU-only torch, and its Python side
     then fails with "operator torchvision::nms does not exist". Declaring the two op schemas it
@@ -29,12 +29,6 @@ def ensure_torchvision_importable() -> None:
     lib.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
     _KEEP.append(lib)
     importlib.import_module("torchvision")
-
-
-def import_timm():
-    """``import timm`` after the torchvision fix; call where timm is used, not at module import."""
-    ensure_torchvision_importable()
-    return importlib.import_module("timm")
 
 
 def alias_torchvision_functional_tensor() -> None:
