@@ -6,8 +6,7 @@ over several seeds (patch positions and classifier) to give the spread.
     OMP_NUM_THREADS=1 python benchmarks/realism_ablation.py --rows benchmarks/realism_rows/r1_*.yaml \
         --lq runs/lq_train.txt --real runs/lq_eval --hq ../shared/data/hq_natural --out runs/ablation
 
-Each row's recipe may name extra training sources in a comment-free ``# lq:`` header? No: extra
-sources are given per row with ``--extra-lq ROW=PATH`` (e.g. the City100 L images).
+Extra training sources are given per row with ``--extra-lq ROW=PATH`` (e.g. the City100 L images).
 Results: ``OUT/results.csv`` (one line per row, t and seed) and ``OUT/summary.md`` (mean +- spread).
 """
 from __future__ import annotations
@@ -28,7 +27,10 @@ T_PER_STEP = 10  # DDIM steps per unit of t: a sample at t takes ceil(t / 10) st
 
 
 def chain_at(checkpoint: str, t: int | None) -> dict:
-    """realesrgan x4, then ddpm_refine at a fixed t (or over [0, 250] when t is None)."""
+    """realesrgan x4, then ddpm_refine at a fixed t (or over [0, 250] when t is None). At t = 0 the
+    refiner is the identity, so the chain is realesrgan alone (the same draws: each stage has its own stream)."""
+    if t == 0:
+        return {"name": "ablation_t0", "stages": [{"type": "realesrgan", "scale": 4}]}
     if t is None:
         refine = {"type": "ddpm_refine", "checkpoint": checkpoint, "t_range": [0, 250], "sampler": "ddim",
                   "steps": 25}

@@ -28,6 +28,7 @@ class Counting:
 
     def __init__(self, inner: Denoiser) -> None:
         self.inner, self.schedule, self.calls = inner, inner.schedule, []
+        self.clip_x0 = inner.clip_x0
 
     def __call__(self, x: torch.Tensor, t_index: torch.Tensor) -> torch.Tensor:
         self.calls.append((x.shape[0], t_index.tolist()))

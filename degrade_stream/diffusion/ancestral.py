@@ -24,7 +24,7 @@ def ancestral_step(denoiser: Denoiser, x: Tensor, s: int, z: Tensor | None) -> T
     n = x.shape[0]
     step = torch.full((n,), s, dtype=torch.long, device=x.device)
     eps = denoiser(x, step - 1)
-    x0 = sched.predict_x0(x, step, eps).clamp(-1, 1)
+    x0 = denoiser.clip_x0(sched.predict_x0(x, step, eps))
     abar_t = sched.alphas_cumprod[s]
     abar_prev = sched.alphas_cumprod[s - 1]
     beta = sched.betas[s]

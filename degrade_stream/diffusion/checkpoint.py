@@ -199,6 +199,8 @@ def export_model(checkpoint: str | os.PathLike, dest: str | os.PathLike, notes: 
     src = resolve_checkpoint(checkpoint)
     config = read_config(src)
     slim = {"model": config["model"], "schedule": config.get("schedule", {})}
+    if config.get("chroma_gain") is not None:  # the colour space the model diffuses in (colour_space.py)
+        slim["chroma_gain"] = config["chroma_gain"]
     if notes:
         slim["notes"] = notes
     dest = Path(dest)

@@ -29,12 +29,12 @@ def ddim_grid(t: Tensor, k: int | Tensor, steps: int | Tensor) -> Tensor:
 
 def ddim_step(denoiser: Denoiser, x: Tensor, cur: Tensor, prev: Tensor, eta: float, z: Tensor | None) -> Tensor:
     """x_prev from x at per-sample steps cur -> prev (cur >= 1 where the result is used), eq. 12 of Song et al.
-    with the x_0 estimate clipped to [-1, 1] and eps recomputed from it (diffusers' ``use_clipped_model_output``)."""
+    with the x_0 estimate clipped to the image range (``Denoiser.clip_x0``) and eps recomputed from it (diffusers' ``use_clipped_model_output``)."""
     sched = denoiser.schedule
     eps = denoiser(x, (cur - 1).clamp(min=0))
     a_t = sched.abar(cur)
     a_prev = sched.abar(prev)
-    x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
+    x0 = denoiser.clip_x0((x - (1 - a_t).sqrt() * eps) / a_t.sqrt())
     eps = (x - a_t.sqrt() * x0) / (1 - a_t).clamp(min=1e-12).sqrt()  # consistent with the clipped x0
     sigma = eta * ((1 - a_prev) / (1 - a_t).clamp(min=1e-12) * (1 - a_t / a_prev)).clamp(min=0).sqrt()
     x_prev = a_prev.sqrt() * x0 + (1 - a_prev - sigma ** 2).clamp(min=0).sqrt() * eps

@@ -12,7 +12,8 @@ import torch
 from torch import Tensor
 
 from ..core.resources import assets_root
-from .checkpoint import CONFIG_FILE, load_state_checked, read_model, read_weights, resolve_checkpoint
+from .checkpoint import CONFIG_FILE, load_state_checked, read_config, read_model, read_weights, resolve_checkpoint
+from .colour_space import ColourSpace, colour_space_from_config
 from .diffusers_import import WEIGHT_FILES, is_diffusers_folder, read_diffusers_unet, schedule_from_diffusers
 from .schedule import NoiseSchedule, make_schedule
 from .unet import UNet
@@ -78,6 +79,14 @@ def load_unet(spec: str, ema: bool = True) -> tuple[UNet, NoiseSchedule]:
     return model.eval().requires_grad_(False), make_schedule(schedule)
 
 
+def load_colour_space(spec: str) -> ColourSpace:
+    """The colour space a checkpoint was trained in (``chroma_gain`` in its config.yaml; diffusers: RGB)."""
+    kind, folder = resolve_spec(spec)
+    if kind == "diffusers":
+        return ColourSpace()
+    return colour_space_from_config(read_config(folder.parent if kind == "project-file" else folder))
+
+
 class Denoiser:
     """eps = denoiser(x_t, t_index) in float32; channels_last everywhere, bf16 autocast on CUDA (``auto``).
 
@@ -86,8 +95,9 @@ class Denoiser:
     """
 
     def __init__(self, model: UNet, schedule: NoiseSchedule, device: torch.device, precision: str = "auto",
-                 compile: bool = False) -> None:
+                 compile: bool = False, space: ColourSpace = ColourSpace()) -> None:
         self.device = device
+        self.space = space  # the colour space the model diffuses in (RGB for every older checkpoint)
         cuda = device.type == "cuda"
         self.autocast = precision == "bf16" or (precision == "auto" and cuda)
         self.channels_last = True
@@ -98,6 +108,10 @@ class Denoiser:
         self.net = torch.compile(model) if compile else model
         self.schedule = schedule.to(device)
         self.stride = model.config.stride
+
+    def clip_x0(self, x0: Tensor) -> Tensor:
+        """Clip an x_0 estimate (in the model's colour space) to the image range [-1, 1] per RGB channel."""
+        return self.space.clip_x0(x0)
 
     @torch.inference_mode()
     def __call__(self, x: Tensor, t_index: Tensor) -> Tensor:

@@ -6,7 +6,7 @@ import threading
 
 import torch
 
-from .denoiser import Denoiser, load_unet, resolve_spec
+from .denoiser import Denoiser, load_colour_space, load_unet, resolve_spec
 
 _CACHE: dict[tuple, Denoiser] = {}
 _LOCK = threading.Lock()
@@ -24,7 +24,7 @@ def get_denoiser(checkpoint: str, device: torch.device | str, ema: bool = True, 
         denoiser = _CACHE.get(key)
         if denoiser is None:
             model, schedule = load_unet(checkpoint, ema=ema)
-            denoiser = Denoiser(model, schedule, device, precision, compile)
+            denoiser = Denoiser(model, schedule, device, precision, compile, load_colour_space(checkpoint))
             _CACHE[key] = denoiser
         return denoiser
 

@@ -127,7 +127,7 @@ class DDPMRefine(Transform):
         """q-sample ``batch`` to t and run the reverse process back to 0; 8-bit levels in the batch's dtype."""
         device = batch.device
         t = t_host.to(device)
-        x, h, w = pad_to_multiple(batch.float() * 2 - 1, denoiser.stride)
+        x, h, w = pad_to_multiple(denoiser.space.to_model(batch.float() * 2 - 1), denoiser.stride)
         rng = SampleRandom(noise_seed, device=device)
         shape = tuple(x.shape[1:])
         x_t = denoiser.schedule.q_sample(x, t, rng.normal(*shape))
@@ -141,4 +141,4 @@ class DDPMRefine(Transform):
             r = sample_ddim_per_t(denoiser, x_t, t_host, self.t_per_step, self.steps, self.eta, step_noise)
         else:
             r = sample_ddim(denoiser, x_t, t, self.steps, self.eta, step_noise)
-        return quantize8((r[..., :h, :w] + 1) / 2).to(batch.dtype)
+        return quantize8((denoiser.space.from_model(r[..., :h, :w]) + 1) / 2).to(batch.dtype)

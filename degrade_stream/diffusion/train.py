@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader
 from ..core.random import derive_seeds
 from .checkpoint import (list_checkpoints, load_state_checked, read_config, read_train_state, read_weights,
                          resolve_checkpoint, write_checkpoint, EMA_FILE, MODEL_FILE)
+from .colour_space import ColourSpace
 from .ema import EMA
 from .schedule import make_schedule
 from .train_config import TrainConfig
@@ -204,6 +205,7 @@ class _Loop:
         self.ema, self.optimizer, self.scheduler, self.schedule = ema, optimizer, scheduler, schedule
         self.out, self.autocast = out, autocast
         self.cuda = device.type == "cuda"
+        self.space = ColourSpace(config.chroma_gain)
 
     def save(self, step: int) -> Path | None:
         if not self.dist.writer:
@@ -219,7 +221,7 @@ class _Loop:
     def step(self, batch: Tensor, step: int) -> Tensor:
         """One optimisation step; returns the loss (on the device, not read back)."""
         config = self.config
-        x0 = batch.to(self.device, non_blocking=True) * 2 - 1  # [0, 1] -> [-1, 1]
+        x0 = self.space.to_model(batch.to(self.device, non_blocking=True) * 2 - 1)  # [0, 1] -> [-1, 1]
         if self.cuda:
             x0 = x0.contiguous(memory_format=torch.channels_last)
         t, noise = step_noise(config, step, self.dist.rank, x0.shape[0], tuple(x0.shape[1:]), self.device)

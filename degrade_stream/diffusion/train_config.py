@@ -32,6 +32,7 @@ class TrainConfig:
     min_snr_gamma: float | None = None  # loss weight min(SNR_t, gamma) / SNR_t (Hang et al. 2023); None: 1
     crop_grid: int = 1                  # crop offsets are multiples of this (8 keeps the JPEG block grid)
     augment: str = "hflip"              # hflip, dihedral (8 flips/rotations, grid-preserving) or none
+    chroma_gain: float | None = None    # None: diffuse in RGB; g: in (Y, g Cb, g Cr) (colour_space.py)
     ema_decay: float = 0.995
     ema_warmup: bool = False            # decay 1 - (1 + step)^-ema_power, capped at ema_decay
     ema_power: float = 0.75
@@ -101,6 +102,8 @@ class TrainConfig:
             kw["min_snr_gamma"] = check_number("min_snr_gamma", d["min_snr_gamma"], low=1e-3, high=1e6)
         if "crop_grid" in d:
             kw["crop_grid"] = check_int("crop_grid", d["crop_grid"], low=1, high=64)
+        if "chroma_gain" in d and d["chroma_gain"] is not None:
+            kw["chroma_gain"] = check_number("chroma_gain", d["chroma_gain"], low=0.125, high=64.0)
         if "augment" in d:
             kw["augment"] = check_choice("augment", d["augment"], ("none", "hflip", "dihedral"))
         if "ema_decay" in d:
