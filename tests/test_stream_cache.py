@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -153,6 +158,45 @@ def test_max_bytes_evicts_least_recently_used_entries(tmp_path, chain, hq):
     left = _entries(tmp_path)
     assert k0 in left and lru not in left and len(left) == 3 and cache.stats()["evictions"] == 1
     assert sum(p.stat().st_size for p in left) <= 3.5 * size
+
+
+def _entry_size() -> int:
+    """Bytes of one identity-chain entry of a 16x16 image keyed like cache_writer.py's."""
+    cache_dir = Path(tempfile.mkdtemp())
+    try:
+        ds.PairCache(cache_dir).synthesize(ds.load_chain("identity"), torch.zeros(1, 3, 16, 16), ["a-0"], seed=0)
+        return _entries(cache_dir)[0].stat().st_size
+    finally:
+        shutil.rmtree(cache_dir)
+
+
+def test_max_bytes_holds_for_two_caches_on_one_folder(tmp_path):
+    size = _entry_size()
+    bound = 24 * size  # each writer alone stays under it (20 entries); together they would not
+    a, b = ds.PairCache(tmp_path, max_bytes=bound), ds.PairCache(tmp_path, max_bytes=bound)
+    chain = ds.load_chain("identity")
+    generator = torch.Generator().manual_seed(0)
+    for i in range(20):
+        for name, cache in (("a", a), ("b", b)):
+            cache.synthesize(chain, torch.rand(1, 3, 16, 16, generator=generator), [f"{name}-{i}"], seed=0)
+    assert sum(p.stat().st_size for p in _entries(tmp_path)) <= bound
+    assert a.stats()["evictions"] + b.stats()["evictions"] > 0 and 20 <= len(_entries(tmp_path)) <= 24
+
+
+def test_max_bytes_holds_for_two_writer_processes(tmp_path):
+    size = _entry_size()
+    bound = 24 * size
+    script = Path(__file__).parent / "cache_writer.py"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path), str(bound), name, "20", "2"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for name in "ab"]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in results]
+    stats = [json.loads(out.strip().splitlines()[-1]) for out, _ in results]
+    assert [s["writes"] for s in stats] == [20, 20]
+    total = sum(p.stat().st_size for p in _entries(tmp_path))
+    assert total <= bound, f"{total} bytes on disk for max_bytes={bound} ({[s['evictions'] for s in stats]} evictions)"
+    assert sum(s["evictions"] for s in stats) > 0
 
 
 def test_temp_files_of_crashed_writers_are_cleaned_up_by_the_size_scan(tmp_path):

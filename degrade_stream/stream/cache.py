@@ -19,7 +19,8 @@ chain config never serves stale pairs. The HQ of a key must be the same image ev
 random crops after synthesis, e.g. PairStream's ``crop=``). Entry format and atomic writes:
 ``entry.py``. Corrupt entries are recomputed and counted; ``max_bytes`` evicts the least recently
 used entries (file mtime, touched on every hit, so LRU holds across processes sharing the folder);
-a full disk turns writing off with one warning while synthesis goes on. Counters: ``stats()``,
+the folder's total is shared by every process writing to it (``cache_size.py``), so the bound holds
+for N writers; a full disk turns writing off with one warning while synthesis goes on. Counters: ``stats()``,
 logged by ``log_stats()`` on the ``degrade_stream.cache`` logger.
 """
 from __future__ import annotations
@@ -44,6 +45,7 @@ from torch import Tensor
 from ..core.chain import Chain
 from ..core.inputs import check_image_batch
 from ..core.params import cat_params
+from .cache_size import SharedSize
 from .entry import CorruptEntry, encode_entry, read_entry, write_atomic
 from .seeds import Key, content_keys, key_strings, sample_seeds, variant_index
 
@@ -83,7 +85,10 @@ class PairCache:
         self._lock = threading.Lock()
         self._counts = Counter(hits=0, misses=0, recomputed=0, writes=0, evictions=0, write_failures=0)
         self._writing = True
-        self._approx_bytes = sum(size for _, size, _ in self._scan()) if max_bytes is not None else 0
+        self._size = SharedSize(self.root)  # the folder's total, shared by every process writing to it
+        if max_bytes is not None:
+            with self._size.locked() as fd:
+                self._size.write(fd, sum(size for _, size, _ in self._scan()))
 
     # --- public -------------------------------------------------------------------------------
     def synthesize(self, chain: Chain, hq: Tensor, keys: Sequence[Key] | Tensor | None = None, seed: int = 0,
@@ -240,10 +245,11 @@ class PairCache:
             written += len(blob)
             self._count(writes=1)
         if self.max_bytes is not None and written:
-            with self._lock:
-                self._approx_bytes += written
-                over = self._approx_bytes > self.max_bytes
-            if over:
+            try:
+                total = self._size.add(written)
+            except OSError:  # the size file cannot be updated (a full disk, say): count from a scan
+                total = None
+            if total is None or total > self.max_bytes:
                 self._evict()
 
     def _disable_writes(self, err: OSError) -> None:
@@ -279,8 +285,24 @@ class PairCache:
         return found
 
     def _evict(self) -> None:
-        """Delete least recently used entries until the folder holds <= 90% of max_bytes."""
+        """Delete least recently used entries until the folder holds <= 90% of max_bytes.
+
+        Runs holding the shared size file's lock, so one process evicts at a time and the others' additions
+        wait for the new total; a process that finds the total already back under the bound does nothing."""
         assert self.max_bytes is not None
+        try:
+            with self._size.locked() as fd:
+                current = self._size.read(fd)
+                if current is not None and current <= self.max_bytes:
+                    return  # another writer evicted meanwhile
+                total = self._evict_to_low_water()
+                self._size.write(fd, total)
+        except OSError as err:  # no usable size file: evict from the scan alone
+            logger.warning("pair cache: size file %s unusable (%s); evicting from a scan", self._size.path, err)
+            self._evict_to_low_water()
+
+    def _evict_to_low_water(self) -> int:
+        """Delete LRU entries down to 90% of max_bytes; returns the bytes left."""
         entries = sorted(self._scan())
         total = sum(size for _, size, _ in entries)
         removed = 0
@@ -293,8 +315,7 @@ class PairCache:
             except FileNotFoundError:
                 pass
             total -= size
-        with self._lock:
-            self._approx_bytes = total
-            self._counts.update(evictions=removed)
+        self._count(evictions=removed)
         logger.debug("pair cache: evicted %d entries, %d bytes left", removed, total)
+        return total
 
