@@ -88,25 +88,13 @@ def bf16_matmul_rate(device: torch.device, n: int = 8192, reps: int = 20) -> flo
     return matmul_rate(device, torch.bfloat16, n, reps)
 
 
-def time_params(stage: DDPMRefine, x: torch.Tensor, t: torch.Tensor, rounds: int) -> float:
-    """Median seconds of ``stage.apply`` on ``x`` with per-sample ``t`` (after one warm-up call)."""
-    params = {"t": t.to(x.device), "noise_seed": torch.arange(x.shape[0], device=x.device)}
-    stage.apply(x, params)
-    sync(x.device)
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        stage.apply(x, params)
-        sync(x.device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def follow_t_rows(checkpoint: str, device: torch.device, size: int, batch: int, rounds: int, steps: int = 25,
                   t_per_step: int = 10, t_top: int = 250) -> list[dict]:
     """Images/s with t uniform over [0, t_top] (an evenly spread batch, as a uniform draw fills it), without and
     with ``t_per_step``, side by side; and the cost of a batch with every t = 0 against one with every t = t_top.
-    The two samplers alternate round by round, so a change in the machine's load hits both alike."""
+    The two samplers alternate round by round, so a change in the machine's load hits both alike. Besides wall
+    time, the process's CPU time per batch (on a CPU with one intra-op thread: the work itself, without the
+    waits for a core that other jobs on a shared machine cause)."""
     x = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(0)).to(device)
     spread = torch.linspace(0, t_top, batch).round().long()
     cases = [("uniform [0, %d]" % t_top, spread), ("all t = %d" % t_top, torch.full((batch,), t_top)),
@@ -115,14 +103,24 @@ def follow_t_rows(checkpoint: str, device: torch.device, size: int, batch: int, 
               for per_t in (None, t_per_step)}
     rows = []
     for label, t in cases:
-        times: dict = {per_t: [] for per_t in stages}
+        params = {"t": t.to(device), "noise_seed": torch.arange(batch, device=device)}
+        for stage in stages.values():  # warm-up
+            stage.apply(x, params)
+        wall: dict = {per_t: [] for per_t in stages}
+        cpu: dict = {per_t: [] for per_t in stages}
         for _ in range(rounds):
             for per_t, stage in stages.items():
-                times[per_t].append(time_params(stage, x, t, 1))
-        for per_t, values in times.items():
-            seconds = statistics.median(values)
+                sync(device)
+                start, start_cpu = time.perf_counter(), time.process_time()
+                stage.apply(x, params)
+                sync(device)
+                wall[per_t].append(time.perf_counter() - start)
+                cpu[per_t].append(time.process_time() - start_cpu)
+        for per_t in stages:
+            seconds = statistics.median(wall[per_t])
             rows.append({"t": label, "sampler": f"DDIM K={steps}" + (f", t_per_step={per_t}" if per_t else ""),
-                         "batch": batch, "size": size, "seconds": seconds, "images_per_s": batch / seconds})
+                         "batch": batch, "size": size, "seconds": seconds, "images_per_s": batch / seconds,
+                         "cpu_seconds": statistics.median(cpu[per_t])})
     return rows
 
 
@@ -135,9 +133,9 @@ def set_levers(denoiser, channels_last: bool, bf16: bool) -> None:
 
 def lever_rows(checkpoint: str, device: torch.device, size: int, batches: list[int], steps: int, rounds: int,
                compile_too: bool) -> tuple[dict[str, float], list[dict]]:
-    """(best measured matmul FLOP/s per dtype, rows): images/s and achieved FLOP/s of DDIM K=``steps`` at t = 250 for each lever
-    (channels_last, bf16 autocast, torch.compile) and batch size, against a dense matmul measured in the same run
-    (bf16 on CUDA, fp32 and bf16 on CPU)."""
+    """(best measured matmul FLOP/s per dtype, rows): images/s and achieved FLOP/s of DDIM K=``steps`` at t = 250
+    for each lever (channels_last, bf16 autocast, torch.compile) and batch size, against dense matmuls (fp32 and
+    bf16) measured in the same run before each setting."""
     n = 2048 if device.type == "cpu" else 8192
     rates = {"fp32": 0.0, "bf16": 0.0}  # the best of a measurement before each setting: on a shared machine
     settings = [("fp32", False, False, False), ("fp32 + channels_last", True, False, False),
@@ -168,16 +166,18 @@ def lever_rows(checkpoint: str, device: torch.device, size: int, batches: list[i
 
 
 def print_follow_t(rows: list[dict]) -> None:
-    """A markdown table of ``follow_t_rows`` with the speed-up over the fixed-slot sampler and vs all t = top."""
-    top = next(r["seconds"] for r in rows if r["t"].startswith("all t =") and not r["t"].endswith(" 0")
-               and "t_per_step" in r["sampler"])
-    print("| t | sampler | batch | LQ size | s/batch | images/s | speed-up | cost vs all-top (t_per_step) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    """A markdown table of ``follow_t_rows``: speed-up over the fixed-slot sampler (wall and CPU time) and the cost
+    of each batch against the all-t = top batch with t_per_step."""
+    top = rows[3]
+    print("| t | sampler | batch | LQ size | s/batch | images/s | speed-up | CPU s/batch | speed-up (CPU) | "
+          "cost vs all t = top (wall, CPU) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for fixed, per_t in zip(rows[::2], rows[1::2]):
         for r in (fixed, per_t):
-            gain = fixed["seconds"] / r["seconds"]
             print(f"| {r['t']} | {r['sampler']} | {r['batch']} | {r['size']} | {r['seconds']:.3f} | "
-                  f"{r['images_per_s']:.2f} | {gain:.2f}x | {r['seconds'] / top:.2%} |", flush=True)
+                  f"{r['images_per_s']:.2f} | {fixed['seconds'] / r['seconds']:.2f}x | {r['cpu_seconds']:.3f} | "
+                  f"{fixed['cpu_seconds'] / max(r['cpu_seconds'], 1e-9):.2f}x | {r['seconds'] / top['seconds']:.2%}, "
+                  f"{r['cpu_seconds'] / top['cpu_seconds']:.2%} |", flush=True)
 
 
 def main() -> None:
