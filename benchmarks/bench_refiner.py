@@ -128,7 +128,8 @@ def set_levers(denoiser, channels_last: bool, bf16: bool) -> None:
     """Set a loaded denoiser's memory format and bf16 autocast in place (the benchmark's levers)."""
     denoiser.channels_last = channels_last
     denoiser.autocast = bf16
-    denoiser.model.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    with torch.inference_mode():  # the weights may be inference tensors (a denoiser first loaded inside ``apply``)
+        denoiser.model.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
 def lever_rows(checkpoint: str, device: torch.device, size: int, batches: list[int], steps: int, rounds: int,
