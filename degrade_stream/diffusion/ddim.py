@@ -29,7 +29,8 @@ def ddim_grid(t: Tensor, k: int | Tensor, steps: int | Tensor) -> Tensor:
 
 def ddim_step(denoiser: Denoiser, x: Tensor, cur: Tensor, prev: Tensor, eta: float, z: Tensor | None) -> Tensor:
     """x_prev from x at per-sample steps cur -> prev (cur >= 1 where the result is used), eq. 12 of Song et al.
-    with the x_0 estimate clipped to the image range (``Denoiser.clip_x0``) and eps recomputed from it (diffusers' ``use_clipped_model_output``)."""
+    with the x_0 estimate clipped to the image range (``Denoiser.clip_x0``) and eps recomputed from it
+    (diffusers' ``use_clipped_model_output``)."""
     sched = denoiser.schedule
     eps = denoiser(x, (cur - 1).clamp(min=0))
     a_t = sched.abar(cur)
