@@ -1,8 +1,8 @@
 """Ragged batches: samples of different sizes held in one (B, C, H, W) canvas, each valid in its
 top-left (h_i, w_i) corner, so that per-sample resize scales need no loop over samples.
 
-Canvas shapes are fixed by the config and the input size (never by the rest of the batch), so a
-sample's result does not depend on its batch. Every operation that reads outside a sample's valid
+Canvas shapes are fixed by the config, the input size and the sample's own size (never by the rest of
+the batch; see ``realesrgan._extents``), so a sample's result does not depend on its batch. Every operation that reads outside a sample's valid
 region first fills it: ``fill`` (reflect for filters, edge-replicate for JPEG's macroblock padding).
 ``resize`` is a pair of batched matrix products with per-sample interpolation matrices, each taken from
 ``F.interpolate`` itself (see ``resize.resize``: area; bilinear/bicubic anti-aliased when shrinking), for

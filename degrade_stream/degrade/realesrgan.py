@@ -9,7 +9,9 @@ type and gray-ness, second blur, final order and final resize mode.
 Intermediate sizes are continuous per sample: from the first resize to the final one the batch is a
 ragged canvas (``canvas.py``), each sample valid in its top-left corner, resized by per-sample
 interpolation matrices, and filled by reflection (blur) or edge replication (JPEG) where an operation
-reads past its valid region. So the whole model runs batched; only Poisson noise, whose level count
+reads past its valid region. A sample's first-order canvas is the smallest of up to four extents fixed
+by the config and the input size (``_extents``), so its arithmetic never depends on its batch-mates;
+samples sharing an extent run as one group (at most four groups). Only Poisson noise, whose level count
 depends on a sample's own pixels, loops over the samples that chose it.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from kornia.filters import filter2d
 from torch import Tensor
 
 from ..core.checks import check_prob, check_probs, check_range
+from ..core.params import select_params
 from ..core.random import SampleRandom
 from ..core.registry import register
 from ..core.transform import Params
@@ -114,9 +117,29 @@ class RealESRGAN(DegradationModel):
         size0 = torch.tensor([h, w], device=dev).expand(b, 2)
         size1 = (size0 * params["scale1"].to(dev)[:, None]).floor().long().clamp_min(1)  # F.interpolate(scale_factor)
         host1 = size1.tolist()  # small host reads per resize: the interpolation matrices need the sizes
-        # canvas extents are the largest size the config allows for this input, never the batch's largest:
-        # every operation then has the same shape for a sample alone or in any batch
-        extent1 = _bound(h, w, max(1.0, self.resize1[1][1]))
+        # Each sample's canvas is the smallest of a few extents fixed by the config and the input size that holds
+        # it (never the batch's largest sample): every operation then has the same shape for a sample alone or
+        # in any batch, and samples sharing an extent run as one group (at most len(extents) groups).
+        extents = _extents(h, w, self.resize1[1])
+        group = [next(k for k, e in enumerate(extents) if s[0] <= e[0] and s[1] <= e[1]) for s in host1]
+        mid = x.new_empty(b, x.shape[1], out_h, out_w)
+        for k in sorted(set(group)):
+            idx = [i for i, g in enumerate(group) if g == k]
+            sel = torch.tensor(idx, device=dev)
+            mid[sel] = self._canvas_part(x[sel], select_params(params, idx), [host1[i] for i in idx], extents[k], (h, w))
+        # ----- final, at the LQ size: per sample either JPEG -> resize -> sinc (JPEG done above), or resize -> sinc -> JPEG
+        first = params["jpeg_first"].to(dev)[:, None, None, None]
+        sinc = sinc_kernels(params["sinc_omega"], params["sinc_size"], KERNEL_PAD)
+        x = filter_per_sample(mid, torch.where(params["sinc_on"].to(dev)[:, None, None], sinc, _pulse(b, dev)))
+        x = torch.where(first, x, jpeg_compress(x, params["jpeg2"]))
+        return self.finish(x, batch)
+
+    def _canvas_part(self, x: Tensor, params: Params, host1: list[list[int]], extent1: tuple[int, int],
+                     hw: tuple[int, int]) -> Tensor:
+        """From the first resize to the final one, on canvases of ``extent1`` and then of the second-order bound."""
+        (h, w), (out_h, out_w) = hw, (hw[0] // self.lq_scale, hw[1] // self.lq_scale)
+        b, dev = x.shape[0], x.device
+        size1 = torch.tensor(host1, device=dev).reshape(b, 2)
         x = canvas.resize(x, [[h, w]] * b, host1, params["mode1"].tolist(), extent1)
         x = add_noise_on_canvas(x, host1, params["noise1"], extent1)
         x = jpeg_compress(canvas.fill(x, size1, 0, "replicate"), params["jpeg1"])
@@ -130,14 +153,9 @@ class RealESRGAN(DegradationModel):
         extent2 = _bound(h / self.lq_scale, w / self.lq_scale, max(1.0, self.resize2[1][1]))
         x = canvas.resize(x, host1, host2, params["mode2"].tolist(), extent2)
         x = add_noise_on_canvas(x, host2, params["noise2"], extent2)
-        # ----- final: per sample either JPEG -> resize -> sinc, or resize -> sinc -> JPEG
         first = params["jpeg_first"].to(dev)[:, None, None, None]
         x = torch.where(first, jpeg_compress(canvas.fill(x, size2, 0, "replicate"), params["jpeg2"]), x)
-        x = canvas.resize(x, host2, [[out_h, out_w]] * b, params["mode3"].tolist(), (out_h, out_w))
-        sinc = sinc_kernels(params["sinc_omega"], params["sinc_size"], KERNEL_PAD)
-        x = filter_per_sample(x, torch.where(params["sinc_on"].to(dev)[:, None, None], sinc, _pulse(b, dev)))
-        x = torch.where(first, x, jpeg_compress(x, params["jpeg2"]))
-        return self.finish(x, batch)
+        return canvas.resize(x, host2, [[out_h, out_w]] * b, params["mode3"].tolist(), (out_h, out_w))
 
 
 def _pulse(b: int, device: torch.device) -> Tensor:
@@ -149,6 +167,14 @@ def _pulse(b: int, device: torch.device) -> Tensor:
 
 def _ceil16(n: int) -> int:
     return -(-n // 16) * 16
+
+
+def _extents(h: int, w: int, resize_range: tuple[float, float]) -> list[tuple[int, int]]:
+    """The canvas extents of the first-order canvas, smallest first: bounds for resize factors up to 0.5,
+    0.75, 1 and the config's largest (a sample uses the first that holds it)."""
+    top = max(1.0, resize_range[1])
+    factors = sorted({f for f in (0.5, 0.75, 1.0) if f < top} | {top})
+    return [_bound(h, w, f) for f in factors]
 
 
 def _bound(h: float, w: float, factor: float) -> tuple[int, int]:
