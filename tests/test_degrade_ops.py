@@ -51,11 +51,24 @@ def test_filter_works_on_images_smaller_than_the_kernel():
     assert torch.allclose(filter_per_sample(x, k), x)  # a delta kernel is the identity at any size
 
 
-def test_separable_filter_equals_dense_outer_product():
-    x = torch.rand(2, 3, 40, 33)
+@pytest.mark.parametrize("shape", [(2, 3, 40, 33), (2, 3, 5, 130), (1, 3, 200, 64)])
+def test_separable_filter_equals_dense_outer_product(shape):
+    x = torch.rand(*shape)  # sizes below, at and past the 64-pixel tile, and smaller than the kernel
     g = gaussian_kernel_1d(11, 2.0)
-    dense = filter_per_sample(x, torch.outer(g, g)[None].expand(2, 11, 11))
-    assert torch.allclose(filter_separable(x, g), dense, atol=1e-5)
+    dense = filter_per_sample(x, torch.outer(g, g)[None].expand(shape[0], 11, 11))
+    assert (filter_separable(x, g) - dense).abs().max() <= 1e-6
+
+
+def test_separable_filter_takes_one_kernel_per_sample_and_is_batch_independent():
+    x = torch.rand(3, 3, 70, 90)
+    kernels = torch.stack([gaussian_kernel_1d(51, s) for s in (1.0, 4.0, 9.0)])
+    out = filter_separable(x, kernels)
+    for i in range(3):
+        assert torch.equal(out[i:i + 1], filter_separable(x[i:i + 1], kernels[i]))  # bit-identical alone
+        dense = filter_per_sample(x[i:i + 1], torch.outer(kernels[i], kernels[i])[None])
+        assert (out[i:i + 1] - dense).abs().max() <= 5e-6  # 2 x 51 taps vs 2601: summation order only
+    with pytest.raises(ValueError, match=r"odd \(k,\) or \(B=3, k\) kernel"):
+        filter_separable(x, kernels[:2])
 
 
 def test_usm_matches_basicsr_usmsharp(hq_batch):

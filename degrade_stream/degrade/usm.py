@@ -1,7 +1,8 @@
 """Unsharp masking as in Real-ESRGAN (BasicSR ``USMSharp``): weight 0.5, threshold 10, 51-tap Gaussian.
 
 BasicSR convolves with the dense 51x51 outer product of ``cv2.getGaussianKernel(51, 0)``; the Gaussian is
-separable, so two 51-tap passes give the same result with ~25x fewer operations.
+separable, so two 51-tap passes give the same result (``filtering.filter_separable``: tiled band products,
+2 x 114 multiply-adds per pixel at any size instead of 2601, ~11x fewer).
 """
 from __future__ import annotations
 
