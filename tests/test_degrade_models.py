@@ -170,9 +170,11 @@ def test_cuda_runs_replays_and_matches_cpu(crops):
         assert torch.equal(p_cpu[key], p_gpu[key].cpu()), key
     # Gaussian noise fields are drawn on the CPU for every device: bit-identical, and so is the noise added
     seeds = torch.tensor([5, 1 << 40])
-    assert torch.equal(normal_fields(seeds, (3, 40, 48), crops.to(cuda)).cpu(), normal_fields(seeds, (3, 40, 48), crops))
+    fields = normal_fields(seeds, (3, 40, 48), crops)
+    assert torch.equal(normal_fields(seeds, (3, 40, 48), crops.to(cuda)).cpu(), fields)
     x, sigma, gray = crops[:, :, :40, :48], torch.tensor([3.0, 20.0]), torch.tensor([False, True])
-    assert torch.equal(add_gaussian_noise(x.to(cuda), sigma, gray, seeds).cpu(), add_gaussian_noise(x, sigma, gray, seeds))
+    noisy = add_gaussian_noise(x, sigma, gray, seeds)
+    assert torch.equal(add_gaussian_noise(x.to(cuda), sigma, gray, seeds).cpu(), noisy)
     # whole chains with Gaussian noise only: the LQ differs only by the two devices' float kernels
     for config in ("classical", "bsrgan", GAUSSIAN_ONLY):
         a = ds.load_chain(config)(crops, seed=torch.tensor([5, 6])).lq

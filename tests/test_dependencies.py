@@ -33,8 +33,8 @@ def _imported_modules() -> dict[str, str]:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
-            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
-                  and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            elif (isinstance(node, ast.Call) and node.args
+                  and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module" and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 names = [node.args[0].value]
             for name in names:
                 found.setdefault(name.split(".")[0], str(path.relative_to(ROOT)))
@@ -43,8 +43,10 @@ def _imported_modules() -> dict[str, str]:
 
 def test_every_third_party_import_is_declared_and_every_requirement_is_used():
     required = _setup_list("install_requires")
-    imported = {m: f for m, f in _imported_modules().items() if m not in sys.stdlib_module_names and m != "degrade_stream"}
-    undeclared = {m: f for m, f in imported.items() if DISTRIBUTION.get(m, m).lower() not in required and m not in OPTIONAL}
+    imported = {m: f for m, f in _imported_modules().items()
+                if m not in sys.stdlib_module_names and m != "degrade_stream"}
+    undeclared = {m: f for m, f in imported.items()
+                  if DISTRIBUTION.get(m, m).lower() not in required and m not in OPTIONAL}
     assert not undeclared, f"imported but not in setup.py install_requires: {undeclared}"
     used = {DISTRIBUTION.get(m, m).lower() for m in imported}
     assert not set(required) - used, f"in install_requires but imported nowhere: {sorted(set(required) - used)}"

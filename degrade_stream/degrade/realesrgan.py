@@ -126,8 +126,10 @@ class RealESRGAN(DegradationModel):
         for k in sorted(set(group)):
             idx = [i for i, g in enumerate(group) if g == k]
             sel = torch.tensor(idx, device=dev)
-            mid[sel] = self._canvas_part(x[sel], select_params(params, idx), [host1[i] for i in idx], extents[k], (h, w))
-        # ----- final, at the LQ size: per sample either JPEG -> resize -> sinc (JPEG done above), or resize -> sinc -> JPEG
+            mid[sel] = self._canvas_part(x[sel], select_params(params, idx), [host1[i] for i in idx], extents[k],
+                                         (h, w))
+        # ----- final, at the LQ size: per sample JPEG -> resize -> sinc (JPEG and resize done above),
+        # or resize -> sinc -> JPEG
         first = params["jpeg_first"].to(dev)[:, None, None, None]
         sinc = sinc_kernels(params["sinc_omega"], params["sinc_size"], KERNEL_PAD)
         x = filter_per_sample(mid, torch.where(params["sinc_on"].to(dev)[:, None, None], sinc, _pulse(b, dev)))
