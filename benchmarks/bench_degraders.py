@@ -1,13 +1,15 @@
-"""Degrader throughput (issue 3). Run: ``.venv/bin/python benchmarks/bench_degraders.py [--device cuda]``.
+"""Degrader throughput (issues 3, 15). Run: ``.venv/bin/python benchmarks/bench_degraders.py [--device cuda]
+[--sizes 256:16,512:8,1024:2] [--threads 1 2]``.
 
-Images/s of each shipped degradation model at batch 16, HQ 256x256 -> x4, beside BasicSR's own
-Real-ESRGAN pipeline assembled from BasicSR 1.4.2's functions (``random_mixed_kernels``,
+Images/s of each shipped degradation model (default batch 16, HQ 256x256 -> x4; ``--sizes`` for more) beside
+BasicSR's own Real-ESRGAN pipeline assembled from BasicSR 1.4.2's functions (``random_mixed_kernels``,
 ``circular_lowpass_kernel``, ``filter2D``, ``random_add_gaussian_noise_pt``,
 ``random_add_poisson_noise_pt``, ``DiffJPEG``, ``USMSharp``) in the order of ``RealESRGANModel.feed_data``,
 with its per-batch random choices and its kernels sampled per image on the CPU with numpy, as its
 dataset does. Same process, same input batch, interleaved rounds; median time per batch, and the ratio of best rounds
 (less sensitive to other jobs on a shared machine).
-Target: ``realesrgan`` (every choice per sample) >= 3x BasicSR's throughput on the same device.
+Target: ``realesrgan`` (every choice per sample) >= 5x BasicSR's throughput on the same device at every size and
+thread count (issue 15). The load average before each configuration is printed: on a shared machine it matters.
 Prints a markdown table for benchmarks/RESULTS.md.
 """
 from __future__ import annotations
@@ -143,54 +145,74 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per pipeline (after one warm-up)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--models", nargs="*", default=MODELS)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def run_config(device: torch.device, size: int, batch: int, threads: int, rounds: int,
+               models: list[str]) -> dict[str, list[float]]:
+    """Seconds per batch of every pipeline over ``rounds`` interleaved rounds (after one warm-up)."""
+    torch.set_num_threads(threads)
     random.seed(0)
     np.random.seed(0)
     torch.manual_seed(0)  # BasicSR's pipeline uses the global RNGs; ours uses none
-    hq = hq_batch(args.batch, args.size).to(device)
+    hq = hq_batch(batch, size).to(device)
     runners = {}
     try:
-        basicsr = BasicSRRealESRGAN(device)
-        runners["BasicSR Real-ESRGAN (per-batch choices)"] = basicsr
+        runners["BasicSR Real-ESRGAN (per-batch choices)"] = BasicSRRealESRGAN(device)
     except ImportError as err:
         print(f"BasicSR not importable ({err}); timing degrade_stream only", file=sys.stderr)
-    for name in args.models:
+    for name in models:
         chain = ds.load_chain(name, device=device)
         runners[name] = lambda x, chain=chain, it=iter(range(10 ** 9)): chain(x, seed=next(it) * 7919).lq
     times: dict[str, list[float]] = {k: [] for k in runners}
     with torch.no_grad():
         for fn in runners.values():  # warm-up
             fn(hq)
-        for _ in range(args.rounds):  # interleaved so background load hits every pipeline alike
+        for _ in range(rounds):  # interleaved so background load hits every pipeline alike
             for key, fn in runners.items():
                 _sync(device)
                 t0 = time.perf_counter()
                 fn(hq)
                 _sync(device)
                 times[key].append(time.perf_counter() - t0)
-    dev = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} torch threads ({platform.processor() or platform.machine()})"
-    print(f"device: {dev}; torch {torch.__version__}; batch {args.batch}, {args.size}x{args.size} -> x4; "
-          f"median of {args.rounds} rounds\n")
-    base_key = next((k for k in runners if k.startswith("BasicSR")), None)
-    base = statistics.median(times[base_key]) if base_key else None
-    best_base = min(times[base_key]) if base_key else None
-    print("| pipeline | s / batch (median) | images/s | vs BasicSR (median) | vs BasicSR (best round) |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for key, ts in times.items():
-        med = statistics.median(ts)
-        ratio = f"{base / med:.2f}x" if base else "n/a"
-        best = f"{best_base / min(ts):.2f}x" if best_base else "n/a"
-        print(f"| {key} | {med:.3f} | {args.batch / med:.1f} | {ratio} | {best} |")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--sizes", default="256:16", metavar="SIZE:BATCH,...",
+                        help="HQ sizes and batch sizes, e.g. 256:16,512:8,1024:2 (default 256:16)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per pipeline (after one warm-up)")
+    parser.add_argument("--threads", type=int, nargs="*", default=[2], help="torch CPU thread counts to run")
+    parser.add_argument("--models", nargs="*", default=MODELS)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    configs = [tuple(int(v) for v in item.split(":")) for item in args.sizes.split(",")]
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    print(f"device: {device.type} ({name}); torch {torch.__version__}; x4; median of {args.rounds} rounds; "
+          "load average (1, 5, 15 min) before each configuration\n")
+    print("| HQ size | batch | threads | load before | pipeline | s / batch (median) | images/s "
+          "| vs BasicSR (median) | vs BasicSR (best round) |")
+    print("| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |")
+    for threads in args.threads:
+        for size, batch in configs:
+            load = _loadavg()
+            times = run_config(device, size, batch, threads, args.rounds, args.models)
+            base_key = next((k for k in times if k.startswith("BasicSR")), None)
+            base = statistics.median(times[base_key]) if base_key else None
+            best_base = min(times[base_key]) if base_key else None
+            for key, ts in times.items():
+                med = statistics.median(ts)
+                ratio = f"{base / med:.2f}x" if base else "n/a"
+                best = f"{best_base / min(ts):.2f}x" if best_base else "n/a"
+                print(f"| {size} | {batch} | {threads} | {load} | {key} | {med:.3f} | {batch / med:.1f} | {ratio} "
+                      f"| {best} |", flush=True)
+    print(f"\nload average after: {_loadavg()}")
 
 
 if __name__ == "__main__":
