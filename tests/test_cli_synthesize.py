@@ -187,9 +187,21 @@ def test_offline_pairs_equal_what_pair_stream_gives_in_epoch_0(reference):
         assert difference.max() <= 1 and (difference > 0).mean() < 1e-3, record["name"]
 
 
+def _noise_choices(params) -> list[bool]:
+    """Every ``gaussian`` flag in a pair's recorded params (one per noise stage of the chain)."""
+    if isinstance(params, dict):
+        found = [bool(v) for k, v in params.items() if k == "gaussian" and isinstance(v, (bool, int))]
+        return found + [f for k, v in params.items() if k != "gaussian" for f in _noise_choices(v)]
+    if isinstance(params, list):
+        return [f for v in params for f in _noise_choices(v)]
+    return []
+
+
 @pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_run_matches_the_cpu_reference(reference, data_dir, tmp_path):
-    """Same seeds and params on the GPU; pixels equal up to float differences of the two devices' kernels."""
+    """Same seeds and params on the GPU. Gaussian noise fields are bit-identical across devices, Poisson
+    counts agree in distribution only (README): pairs whose every noise stage drew Gaussian noise must
+    match the CPU pixels up to float differences of the two devices' kernels (8-bit flips, mostly)."""
     import numpy as np
 
     out = tmp_path / "cuda"
@@ -199,11 +211,18 @@ def test_cuda_run_matches_the_cpu_reference(reference, data_dir, tmp_path):
     cpu = [json.loads(line) for line in (reference / "pairs.jsonl").read_text().splitlines()]
     gpu = [json.loads(line) for line in (out / "pairs.jsonl").read_text().splitlines()]
     assert [(r["name"], r["seed"]) for r in gpu] == [(r["name"], r["seed"]) for r in cpu]
-    for record in cpu:
+    compared = 0
+    for record, other in zip(cpu, gpu):
+        choices = _noise_choices(record["params"])
+        assert choices == _noise_choices(other["params"]), record["name"]
+        if not all(choices):
+            continue
         a = np.asarray(Image.open(reference / record["lq"]), dtype=np.float32)
         b = np.asarray(Image.open(out / record["lq"]), dtype=np.float32)
-        assert a.shape == b.shape and np.abs(a - b).mean() < 1.0, record["name"]
+        assert a.shape == b.shape and np.abs(a - b).mean() < 0.5, record["name"]
+        compared += 1
     assert tree_digest(out / "gt") == tree_digest(reference / "gt")
+    print(f"{compared} of {len(cpu)} pairs drew Gaussian noise only and were compared pixel by pixel")
 
 
 def test_too_small_images_are_skipped_by_the_chains_real_minimum_and_the_run_goes_on(data_dir, tmp_path):
