@@ -222,7 +222,7 @@ def test_cuda_run_matches_the_cpu_reference(reference, data_dir, tmp_path):
         assert a.shape == b.shape and np.abs(a - b).mean() < 0.5, record["name"]
         compared += 1
     assert tree_digest(out / "gt") == tree_digest(reference / "gt")
-    print(f"{compared} of {len(cpu)} pairs drew Gaussian noise only and were compared pixel by pixel")
+    assert compared >= 1, "seed 7 gives swinir_set5__woman Gaussian noise in both stages: it must be compared"
 
 
 def test_too_small_images_are_skipped_by_the_chains_real_minimum_and_the_run_goes_on(data_dir, tmp_path):

@@ -2,6 +2,7 @@
 checkpoint, used by the refiner; RGB checkpoints are unchanged."""
 from __future__ import annotations
 
+import kornia
 import pytest
 import torch
 
@@ -26,6 +27,10 @@ def test_ycbcr_round_trip_and_chroma_scale():
     red = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1)
     assert torch.allclose(space.to_model(red).flatten(), torch.tensor([0.299 - 0.587 - 0.114, 4 * (-0.168735892 + 0.331264108 - 0.5), 4.0]),
                           atol=1e-5)  # BT.601 rows, chroma x4
+    unit = (x + 1) / 2  # kornia's YCbCr (BT.601, offset 0.5 on chroma) of [0, 1] images is the same linear map
+    reference = kornia.color.rgb_to_ycbcr(unit) - 0.5
+    ours = ColourSpace(1.0).to_model(x) / 2
+    assert torch.allclose(ours, reference, atol=3e-4)  # kornia rounds the Cb/Cr factors to 0.564 / 0.713
     rgb = ColourSpace()
     assert rgb.to_model(x) is x and rgb.from_model(x) is x
     assert torch.equal(rgb.clip_x0(x * 3), (x * 3).clamp(-1, 1))

@@ -11,6 +11,7 @@ chroma (measured: an RGB model refining real LQ at t = 25 raised its chroma-nois
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 from torch import Tensor
@@ -20,6 +21,14 @@ from ..core.checks import check_number
 _BT601 = ((0.299, 0.587, 0.114),
           (-0.168735892, -0.331264108, 0.5),
           (0.5, -0.418687589, -0.081312411))
+
+
+@lru_cache(maxsize=8)
+def _matrices(chroma_gain: float) -> tuple[Tensor, Tensor]:
+    """(M, M^-1) in float64 on the CPU for (Y, g Cb, g Cr), computed once per gain."""
+    scale = torch.tensor([1.0, chroma_gain, chroma_gain], dtype=torch.float64)[:, None]
+    m = scale * torch.tensor(_BT601, dtype=torch.float64)
+    return m, torch.linalg.inv(m)
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,7 @@ class ColourSpace:
         """M (3, 3) in float64: u = M x."""
         if self.identity:
             return torch.eye(3, dtype=torch.float64)
-        scale = torch.tensor([1.0, self.chroma_gain, self.chroma_gain], dtype=torch.float64)[:, None]
-        return scale * torch.tensor(_BT601, dtype=torch.float64)
+        return _matrices(float(self.chroma_gain))[0]
 
     def _apply(self, m: Tensor, x: Tensor) -> Tensor:
         return torch.einsum("ij,bjhw->bihw", m.to(device=x.device, dtype=x.dtype), x)
@@ -52,7 +60,7 @@ class ColourSpace:
 
     def from_model(self, u: Tensor) -> Tensor:
         """x = M^-1 u (returned unchanged for RGB)."""
-        return u if self.identity else self._apply(torch.linalg.inv(self.matrix()), u)
+        return u if self.identity else self._apply(_matrices(float(self.chroma_gain))[1], u)
 
     def clip_x0(self, u: Tensor) -> Tensor:
         """An x_0 estimate clipped to the image cube [-1, 1]^3 (in RGB), expressed in model space."""
