@@ -15,7 +15,7 @@ from degrade_stream.diffusion.train import diffusion_loss, draw_t, train
 from degrade_stream.diffusion.train_config import TrainConfig
 from degrade_stream.diffusion.train_data import RandomCrops, crop_offset, scan_images
 from degrade_stream.diffusion.train_log import LOG_FILE
-from degrade_stream.io import save_image
+from degrade_stream.io import load_image, save_image
 from diffusion_helpers import micro_train_config, single_thread  # noqa: F401  (autouse fixture)
 
 
@@ -164,3 +164,24 @@ def test_resume_leaves_the_callers_rng_untouched(tmp_path, data_dir):
     before = torch.get_rng_state()
     train(None, data_dir / "lq", tmp_path / "o", resume=True, steps=2, progress=False)
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_working_size_crops_come_from_the_resized_image(tmp_path):
+    from degrade_stream.diffusion.train_data import resize_shorter_side
+    image = torch.rand(3, 64, 96)
+    save_image(image, tmp_path / "face.png")
+    small = resize_shorter_side(load_image(tmp_path / "face.png"), 32)
+    assert small.shape == (3, 32, 48)
+    crops = RandomCrops([tmp_path / "face.png"], 32, seed=3, augment="none", working_size=32)
+    for n in range(10):
+        crop = crops[n]
+        assert crop.shape == (3, 32, 32)
+        assert any(torch.equal(crop, small[:, :, x:x + 32]) for x in range(17)), n
+
+
+def test_working_size_is_validated_with_its_key(tmp_path):
+    with pytest.raises(ConfigError, match="^working_size: must be >= crop"):
+        TrainConfig.from_dict({"crop": 64, "working_size": 32})
+    with pytest.raises(ConfigError, match="^working_size: expected an integer"):
+        TrainConfig.from_dict({"working_size": 1.5})
+    assert TrainConfig.from_dict({"crop": 32, "working_size": 128}).working_size == 128

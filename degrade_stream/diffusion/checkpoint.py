@@ -201,6 +201,8 @@ def export_model(checkpoint: str | os.PathLike, dest: str | os.PathLike, notes: 
     slim = {"model": config["model"], "schedule": config.get("schedule", {})}
     if config.get("chroma_gain") is not None:  # the colour space the model diffuses in (colour_space.py)
         slim["chroma_gain"] = config["chroma_gain"]
+    if config.get("working_size") is not None:  # the resolution the model was trained at (train_data.py)
+        slim["working_size"] = config["working_size"]
     if notes:
         slim["notes"] = notes
     dest = Path(dest)

@@ -144,7 +144,7 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.
     if start >= config.steps:
         raise ValueError(f"the checkpoint is already at step {start}; pass --steps larger than that to train further")
 
-    scan = scan_images(lq_dir, config.crop, config.small_images)
+    scan = scan_images(lq_dir, config.crop if config.working_size is None else 0, config.small_images)
     check_decodable(scan, " ".join(map(str, lq_dir)) if isinstance(lq_dir, (list, tuple)) else str(lq_dir))
     if dist_info.writer:
         for path, reason in scan.skipped:
@@ -172,7 +172,8 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.
     autocast = cuda and config.precision in ("auto", "bf16")
     schedule = make_schedule(config.schedule).to(device)
 
-    loader = DataLoader(RandomCrops(scan.usable, config.crop, config.seed, config.crop_grid, config.augment),
+    loader = DataLoader(RandomCrops(scan.usable, config.crop, config.seed, config.crop_grid, config.augment,
+                                    config.working_size),
                         batch_size=config.batch_size,
                         sampler=StepSampler(start, config.steps, config.batch_size, dist_info.rank, dist_info.world),
                         num_workers=config.num_workers, pin_memory=cuda, drop_last=True,

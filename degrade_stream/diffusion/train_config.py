@@ -31,6 +31,7 @@ class TrainConfig:
     t_power: float = 1.0                # t = ceil(t_max * u ** t_power): 1 uniform, > 1 more weight on small t
     min_snr_gamma: float | None = None  # loss weight min(SNR_t, gamma) / SNR_t (Hang et al. 2023); None: 1
     crop_grid: int = 1                  # crop offsets are multiples of this (8 keeps the JPEG block grid)
+    working_size: int | None = None     # resize each image (antialiased) so its shorter side is this; None: native
     augment: str = "hflip"              # hflip, dihedral (8 flips/rotations, grid-preserving) or none
     chroma_gain: float | None = None    # None: diffuse in RGB; g: in (Y, g Cb, g Cr) (colour_space.py)
     ema_decay: float = 0.995
@@ -102,6 +103,8 @@ class TrainConfig:
             kw["min_snr_gamma"] = check_number("min_snr_gamma", d["min_snr_gamma"], low=1e-3, high=1e6)
         if "crop_grid" in d:
             kw["crop_grid"] = check_int("crop_grid", d["crop_grid"], low=1, high=64)
+        if "working_size" in d and d["working_size"] is not None:
+            kw["working_size"] = check_int("working_size", d["working_size"], low=8)
         if "chroma_gain" in d and d["chroma_gain"] is not None:
             kw["chroma_gain"] = check_number("chroma_gain", d["chroma_gain"], low=0.125, high=64.0)
         if "augment" in d:
@@ -123,6 +126,8 @@ class TrainConfig:
         config = cls(**kw)
         if config.t_max > config.schedule.timesteps:
             raise ConfigError("t_max", f"must be <= schedule.timesteps ({config.schedule.timesteps}), got {config.t_max}")
+        if config.working_size is not None and config.working_size < config.crop:
+            raise ConfigError("working_size", f"must be >= crop ({config.crop}), got {config.working_size}")
         if config.crop % config.crop_grid:
             raise ConfigError("crop", f"must be a multiple of crop_grid ({config.crop_grid}), got {config.crop}")
         if config.crop % config.model.stride:

@@ -111,6 +111,24 @@ def _cached_image(path: str) -> Tensor:
     return load_image(path)
 
 
+def resize_shorter_side(image: Tensor, size: int) -> Tensor:
+    """Resize (3, H, W) so min(H, W) == ``size``, keeping the aspect ratio: antialiased bicubic, clamped
+    to [0, 1]. This is the working-resolution resize of a model trained with ``working_size`` (faces)."""
+    _, h, w = image.shape
+    if min(h, w) == size:
+        return image
+    scale = size / min(h, w)
+    out_h, out_w = max(size, round(h * scale)), max(size, round(w * scale))
+    out = F.interpolate(image[None], size=(out_h, out_w), mode="bicubic", antialias=True, align_corners=False)
+    return out[0].clamp(0.0, 1.0)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_working_image(path: str, size: int) -> Tensor:
+    """A decoded image at its working resolution, kept per worker process like ``_cached_image``."""
+    return resize_shorter_side(_cached_image(path), size)
+
+
 def pad_to(image: Tensor, size: int) -> Tensor:
     """Reflect-pad (3, H, W) so both sides are at least ``size`` (repeated for very small images)."""
     while image.shape[1] < size or image.shape[2] < size:
@@ -151,7 +169,8 @@ def augment_crop(out: Tensor, g: torch.Generator, augment: str) -> Tensor:
 class RandomCrops(Dataset):
     """Item ``n`` is the n-th training crop (3, crop, crop) in [0, 1], drawn from (seed, n)."""
 
-    def __init__(self, files: list[Path], crop: int, seed: int, grid: int = 1, augment: str = "hflip") -> None:
+    def __init__(self, files: list[Path], crop: int, seed: int, grid: int = 1, augment: str = "hflip",
+                 working_size: int | None = None) -> None:
         if not files:
             raise ValueError("RandomCrops needs at least one image file")
         if augment not in AUGMENTS:
@@ -161,6 +180,7 @@ class RandomCrops(Dataset):
         self.seed = seed
         self.grid = grid
         self.augment = augment
+        self.working_size = working_size
         self.failed: set[str] = set()
 
     def __len__(self) -> int:
@@ -176,7 +196,7 @@ class RandomCrops(Dataset):
         for k in range(len(self.files)):  # an image that fails to decode: take the next one
             path = self.files[(first + k) % len(self.files)]
             try:
-                image = _cached_image(path)
+                image = _cached_image(path) if self.working_size is None else _cached_working_image(path, self.working_size)
                 break
             except (ValueError, OSError) as err:
                 if path not in self.failed:
