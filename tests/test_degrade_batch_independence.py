@@ -55,7 +55,7 @@ def test_unrounded_output_is_bit_identical_alone_and_in_a_batch(name, size, thre
     assert not torch.equal(out * 255, (out * 255).round())  # really unrounded
     if name.startswith("realesrgan"):  # the batch spans several canvas groups (realesrgan._extents)
         sizes = (torch.tensor(size)[None] * result.params[0]["scale1"][:, None]).floor().long().tolist()
-        extents = _extents(size[0], size[1], chain.stages[0].resize1[1])
+        extents = _extents(size[0], size[1], chain.stages[0].resize1.factor_range)
         groups = {next(k for k, e in enumerate(extents) if s[0] <= e[0] and s[1] <= e[1]) for s in sizes}
         assert len(groups) >= 2, groups
     assert _alone_vs_shuffled(chain, hq, seeds) == []

@@ -11,6 +11,7 @@ import torch
 from conftest import require_framework
 from degrade_stream.core.random import SampleRandom
 from degrade_stream.degrade.blur_kernels import KINDS, SINC, build_blur_kernels, sample_blur_params
+from degrade_stream.degrade.settings import BlurSettings
 from degrade_stream.degrade.sinc_kernel import sinc_kernels
 
 
@@ -26,7 +27,7 @@ def _basicsr_degradations():
 
 
 def test_sampled_kernels_sum_to_one_and_vanish_outside_their_size():
-    params = sample_blur_params(SampleRandom(torch.arange(64)), sinc_prob=0.2)
+    params = sample_blur_params(SampleRandom(torch.arange(64)), BlurSettings(sinc_prob=0.2))
     kernels = build_blur_kernels(params, 21)
     assert kernels.shape == (64, 21, 21)
     assert torch.allclose(kernels.sum((1, 2)), torch.ones(64), atol=1e-5)
@@ -98,7 +99,8 @@ def test_sampler_distribution_matches_basicsr_random_mixed_kernels():
     deg = _basicsr_degradations()
     n = 2000  # BasicSR draws (slow); ours are cheap, so 10x more keeps the comparison's noise BasicSR's alone
     probs = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03)
-    params = sample_blur_params(SampleRandom(torch.arange(10 * n) + 7), kind_probs=probs, sinc_prob=0.0, size_range=(21, 21))
+    params = sample_blur_params(SampleRandom(torch.arange(10 * n) + 7),
+                                BlurSettings(kind_probs=probs, sinc_prob=0.0, size_range=(21, 21)))
     ours = _widths(build_blur_kernels(params, 21).numpy())
     state, py_state = np.random.get_state(), random.getstate()
     np.random.seed(0)
@@ -117,6 +119,14 @@ def test_sampler_distribution_matches_basicsr_random_mixed_kernels():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_kernels_on_cuda_equal_cpu():
     seeds = torch.arange(16)
-    cpu = build_blur_kernels(sample_blur_params(SampleRandom(seeds), sinc_prob=0.3))
-    gpu = build_blur_kernels(sample_blur_params(SampleRandom(seeds, device="cuda"), sinc_prob=0.3))
+    cpu = build_blur_kernels(sample_blur_params(SampleRandom(seeds), BlurSettings(sinc_prob=0.3)))
+    gpu = build_blur_kernels(sample_blur_params(SampleRandom(seeds, device="cuda"), BlurSettings(sinc_prob=0.3)))
     assert gpu.device.type == "cuda" and torch.allclose(cpu, gpu.cpu(), atol=1e-5)
+
+
+def test_mask_and_normalise_keeps_each_samples_centred_square():
+    from degrade_stream.degrade.kernel_grid import mask_and_normalise
+    out = mask_and_normalise(torch.ones(3, 7, 7), torch.tensor([1, 3, 7]))
+    assert torch.count_nonzero(out, dim=(1, 2)).tolist() == [1, 9, 49]
+    assert out[0, 3, 3] == 1.0 and out[1, 2:5, 2:5].eq(out[1, 3, 3]).all() and out[2].eq(out[2, 0, 0]).all()
+    assert out[1, 3, 3].item() == pytest.approx(1 / 9, rel=1e-7) and out[2, 0, 0].item() == pytest.approx(1 / 49, rel=1e-7)

@@ -9,12 +9,13 @@ from torch import Tensor
 from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
 from ..core.registry import register
 from ..core.transform import Params, Transform
-from .blur_kernels import KERNEL_PAD, blur_settings, build_blur_kernels, crop_kernel, odd_kernel_range, sample_blur_params
+from .blur_kernels import KERNEL_PAD, build_blur_kernels, crop_kernel, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .quantize import round_to_8bit
 from .noise import add_noise_on_canvas, sample_noise
 from .resize import resize_per_sample
+from .settings import BlurSettings, NoiseSettings
 from .usm import usm_sharpen
 
 
@@ -32,17 +33,16 @@ class Blur(Transform):
                  blur_sigma: tuple[float, float] = (0.2, 3.0), betag_range: tuple[float, float] = (0.5, 4.0),
                  betap_range: tuple[float, float] = (1.0, 2.0)) -> None:
         self.prob = check_prob("prob", prob)
-        self.kernel = blur_settings("", kernel_prob, sinc_prob, blur_sigma, betag_range, betap_range,
-                                    odd_kernel_range("kernel_range", kernel_range))
+        self.kernel = BlurSettings.from_args(kernel_range, kernel_prob, sinc_prob, blur_sigma, betag_range, betap_range)
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         rng = self.random(seeds, batch)
-        return {"on": rng.bernoulli(self.prob), "kernel": sample_blur_params(rng.fork(1), **self.kernel)}
+        return {"on": rng.bernoulli(self.prob), "kernel": sample_blur_params(rng.fork(1), self.kernel)}
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         # always the stage's largest size (never the batch's): a sample's convolution is the same alone or in any batch
         kernels = build_blur_kernels(params["kernel"], KERNEL_PAD)
-        blurred = filter_per_sample(batch, crop_kernel(kernels, self.kernel["size_range"][1]))
+        blurred = filter_per_sample(batch, crop_kernel(kernels, self.kernel.size_range[1]))
         return _keep(params["on"], blurred, batch)
 
 
@@ -70,12 +70,10 @@ class Noise(Transform):
 
     def __init__(self, gaussian_noise_prob: float = 0.5, noise_range: tuple[float, float] = (1.0, 30.0),
                  poisson_scale_range: tuple[float, float] = (0.05, 3.0), gray_noise_prob: float = 0.4) -> None:
-        self.noise = (check_prob("gaussian_noise_prob", gaussian_noise_prob), check_range("noise_range", noise_range, low=0),
-                      check_range("poisson_scale_range", poisson_scale_range, low=0),
-                      check_prob("gray_noise_prob", gray_noise_prob))
+        self.noise = NoiseSettings.from_args(gaussian_noise_prob, noise_range, poisson_scale_range, gray_noise_prob)
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
-        return sample_noise(self.random(seeds, batch), seeds, 1, *self.noise)
+        return sample_noise(self.random(seeds, batch), seeds, 1, self.noise)
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         b, _, h, w = batch.shape

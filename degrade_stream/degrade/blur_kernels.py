@@ -10,15 +10,19 @@ covariance, beta and plateau shape), so distributions can be compared with ``ran
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-from ..core.checks import check_prob, check_probs, check_range
+from ..core.checks import check_range
 from ..core.errors import ConfigError
 from ..core.random import SampleRandom
-from .kernel_grid import kernel_grid
+from .kernel_grid import kernel_grid, mask_and_normalise
 from .sinc_kernel import sinc_kernel_values
+
+if TYPE_CHECKING:  # settings.py imports this module's constants
+    from .settings import BlurSettings
 
 #: Kernel kinds, in the order of Real-ESRGAN's ``kernel_list``; SINC is drawn separately (``sinc_prob``).
 KINDS = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso")
@@ -28,30 +32,16 @@ KERNEL_PAD = 21  # Real-ESRGAN pads every kernel to 21x21
 DEFAULT_KIND_PROBS = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03)
 
 
-def blur_settings(suffix: str, kernel_prob: tuple[float, ...], sinc_prob: float, blur_sigma: tuple[float, float],
-                  betag_range: tuple[float, float], betap_range: tuple[float, float],
-                  size_range: tuple[int, int]) -> dict:
-    """Checked keyword arguments for ``sample_blur_params``; errors name the config argument + ``suffix``."""
-    return dict(kind_probs=check_probs(f"kernel_prob{suffix}", kernel_prob, len(KINDS)),
-                sinc_prob=check_prob(f"sinc_prob{suffix}", sinc_prob),
-                sigma_range=check_range(f"blur_sigma{suffix}", blur_sigma, low=1e-3),
-                betag_range=check_range(f"betag_range{suffix}", betag_range, low=1e-3),
-                betap_range=check_range(f"betap_range{suffix}", betap_range, low=1e-3),
-                size_range=size_range)
-
-
-def sample_blur_params(rng: SampleRandom, kind_probs: tuple[float, ...] = DEFAULT_KIND_PROBS,
-                       sinc_prob: float = 0.1, sigma_range: tuple[float, float] = (0.2, 3.0),
-                       betag_range: tuple[float, float] = (0.5, 4.0), betap_range: tuple[float, float] = (1.0, 2.0),
-                       size_range: tuple[int, int] = (7, 21)) -> dict[str, Tensor]:
+def sample_blur_params(rng: SampleRandom, settings: BlurSettings) -> dict[str, Tensor]:
     """Per-sample kernel parameters, each (B,): kind, size (odd), sigma_x, sigma_y, theta, beta, omega."""
-    sizes = torch.arange(size_range[0], size_range[1] + 1, 2, device=rng.device)
+    sizes = torch.arange(settings.size_range[0], settings.size_range[1] + 1, 2, device=rng.device)
     size = sizes[rng.randint(0, len(sizes) - 1)]
-    kind = rng.categorical(list(kind_probs))
-    is_sinc = rng.bernoulli(sinc_prob)
+    kind = rng.categorical(list(settings.kind_probs))
+    is_sinc = rng.bernoulli(settings.sinc_prob)
     kind = torch.where(is_sinc, torch.full_like(kind, SINC), kind)
-    sigma_x = rng.uniform(low=sigma_range[0], high=sigma_range[1])
-    sigma_y = rng.uniform(low=sigma_range[0], high=sigma_range[1])
+    sigma_lo, sigma_hi = settings.sigma_range
+    sigma_x = rng.uniform(low=sigma_lo, high=sigma_hi)
+    sigma_y = rng.uniform(low=sigma_lo, high=sigma_hi)
     theta = rng.uniform(low=-math.pi, high=math.pi)
     isotropic = (kind == 0) | (kind == 2) | (kind == 4)
     sigma_y = torch.where(isotropic, sigma_x, sigma_y)
@@ -60,9 +50,9 @@ def sample_blur_params(rng: SampleRandom, kind_probs: tuple[float, ...] = DEFAUL
     below = rng.bernoulli(0.5)
     u = rng.uniform()
     generalized = (kind == 2) | (kind == 3)
-    lo = torch.where(generalized, betag_range[0], betap_range[0])
-    hi = torch.where(generalized, betag_range[1], betap_range[1])
-    beta = torch.where(below, lo + (1.0 - lo) * u, 1.0 + (hi - 1.0) * u)
+    beta_lo = torch.where(generalized, settings.betag_range[0], settings.betap_range[0])
+    beta_hi = torch.where(generalized, settings.betag_range[1], settings.betap_range[1])
+    beta = torch.where(below, beta_lo + (1.0 - beta_lo) * u, 1.0 + (beta_hi - 1.0) * u)
     # sinc cutoff: U(pi/3, pi) for kernels smaller than 13, else U(pi/5, pi) (Real-ESRGAN dataset code)
     u = rng.uniform()
     omega_lo = torch.where(size < 13, math.pi / 3, math.pi / 5)
@@ -90,10 +80,7 @@ def build_blur_kernels(params: dict[str, Tensor], size: int = 21) -> Tensor:
     plateau = 1.0 / (q.clamp_min(0).pow(beta) + 1.0)
     kern = torch.where(kind3 <= 1, gauss, torch.where(kind3 <= 3, generalized, plateau))
     kern = torch.where(kind3 == SINC, sinc_kernel_values(col(params["omega"]), x, y), kern)
-    half = (col(params["size"]) - 1) / 2
-    inside = (x.abs() <= half) & (y.abs() <= half)
-    kern = torch.where(inside, kern, torch.zeros_like(kern))
-    return kern / kern.sum(dim=(-2, -1), keepdim=True)
+    return mask_and_normalise(kern, params["size"])
 
 
 def odd_kernel_range(name: str, value: tuple[int, int]) -> tuple[int, int]:

@@ -28,7 +28,7 @@ from ..core.transform import Params
 from .blur_kernels import crop_kernel
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
-from .kernel_grid import kernel_grid
+from .kernel_grid import kernel_grid, mask_and_normalise
 from .model_base import DegradationModel
 from .noise import normal_fields
 from .resize import MODES, resize
@@ -46,10 +46,7 @@ def gaussian_kernels(inv_cov: Tensor, size: Tensor, pad: int, mean: Tensor | Non
         x, y = x - mean[:, None, None], y - mean[:, None, None]
     a, b, c = inv_cov[:, 0, 0, None, None], inv_cov[:, 0, 1, None, None], inv_cov[:, 1, 1, None, None]
     kern = torch.exp(-0.5 * (a * x * x + 2 * b * x * y + c * y * y))
-    gx, gy = kernel_grid(pad, inv_cov.device)
-    half = (size.to(inv_cov.device, torch.float32)[:, None, None] - 1) / 2
-    kern = torch.where((gx.abs() <= half) & (gy.abs() <= half), kern, torch.zeros_like(kern))
-    return kern / kern.sum(dim=(-2, -1), keepdim=True)
+    return mask_and_normalise(kern, size)
 
 
 def blur_inv_cov(aniso: Tensor, theta: Tensor, l1: Tensor, l2: Tensor, sigma: Tensor) -> Tensor:

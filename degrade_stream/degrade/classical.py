@@ -11,16 +11,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..core.checks import check_choice, check_prob, check_probs, check_range
-from ..core.random import derive_seeds
+from ..core.checks import check_choice, check_range
 from ..core.registry import register
 from ..core.transform import Params
-from .blur_kernels import KERNEL_PAD, build_blur_kernels, crop_kernel, odd_kernel_range, sample_blur_params
+from .blur_kernels import KERNEL_PAD, build_blur_kernels, crop_kernel, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .model_base import DegradationModel
-from .noise import add_gaussian_noise
+from .noise import add_gaussian_noise, sample_gaussian_noise
 from .resize import MODES, resize_per_sample
+from .settings import BlurSettings, NoiseSettings
 
 
 @register("classical")
@@ -32,29 +32,23 @@ class Classical(DegradationModel):
                  resize_mode: str = "bicubic", noise_range: tuple[float, float] = (1.0, 25.0),
                  gray_noise_prob: float = 0.4, jpeg_range: tuple[float, float] = (30.0, 95.0)) -> None:
         self._set_scale(scale, resize_back)
-        self.kernel_range = odd_kernel_range("kernel_range", kernel_range)
-        self.kind_probs = check_probs("iso_aniso_prob", iso_aniso_prob, 2) + (0.0, 0.0, 0.0, 0.0)
-        self.blur_sigma = check_range("blur_sigma", blur_sigma, low=1e-3)
+        self.blur = BlurSettings.gaussian(kernel_range, iso_aniso_prob, blur_sigma)
         self.resize_mode = check_choice("resize_mode", resize_mode, MODES)
-        self.noise_range = check_range("noise_range", noise_range, low=0)
-        self.gray_noise_prob = check_prob("gray_noise_prob", gray_noise_prob)
+        self.noise = NoiseSettings.gaussian(noise_range, gray_noise_prob)
         self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         self.lq_size(batch)
         rng = self.random(seeds, batch)
-        return {"blur": sample_blur_params(rng.fork(1), kind_probs=self.kind_probs, sinc_prob=0.0,
-                                           sigma_range=self.blur_sigma, size_range=self.kernel_range),
-                "sigma": rng.uniform(low=self.noise_range[0], high=self.noise_range[1]),
-                "gray": rng.bernoulli(self.gray_noise_prob),
-                "noise_seed": derive_seeds(seeds, 1),
+        return {"blur": sample_blur_params(rng.fork(1), self.blur),
+                **sample_gaussian_noise(rng, seeds, 1, self.noise),
                 "jpeg": rng.uniform(low=self.jpeg_range[0], high=self.jpeg_range[1])}
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         size = self.lq_size(batch)
         # the stage's largest kernel size, not the batch's: a sample's arithmetic does not depend on its batch-mates
         kernels = build_blur_kernels(params["blur"], KERNEL_PAD)
-        x = filter_per_sample(batch, crop_kernel(kernels, self.kernel_range[1]))
+        x = filter_per_sample(batch, crop_kernel(kernels, self.blur.size_range[1]))
         mode = torch.full((batch.shape[0],), MODES.index(self.resize_mode), dtype=torch.int64)
         x = resize_per_sample(x, size, mode)
         x = add_gaussian_noise(x, params["sigma"], params["gray"], params["noise_seed"])

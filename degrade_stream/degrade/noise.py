@@ -25,6 +25,7 @@ from torch import Tensor
 
 from ..core.random import SampleRandom, derive_seeds
 from ..core.transform import Params
+from .settings import NoiseSettings
 
 _LUMA = (0.2989, 0.587, 0.114)  # torchvision rgb_to_grayscale, as BasicSR uses
 
@@ -84,13 +85,21 @@ def add_poisson_noise(x: Tensor, scale: Tensor, gray: Tensor, noise_seed: Tensor
     return (x + scale.to(x.device, x.dtype)[:, None, None, None] * noise).clamp(0.0, 1.0)
 
 
-def sample_noise(rng: SampleRandom, seeds: Tensor, salt: int, gaussian_prob: float, sigma_range: tuple[float, float],
-                 poisson_range: tuple[float, float], gray_prob: float) -> Params:
-    """Per-sample noise choice: gaussian (else Poisson), its level, gray or colour, and a field seed."""
-    return {"gaussian": rng.bernoulli(gaussian_prob),
-            "sigma": rng.uniform(low=sigma_range[0], high=sigma_range[1]),
-            "poisson_scale": rng.uniform(low=poisson_range[0], high=poisson_range[1]),
-            "gray": rng.bernoulli(gray_prob),
+def sample_noise(rng: SampleRandom, seeds: Tensor, salt: int, settings: NoiseSettings) -> Params:
+    """Per-sample noise choice: gaussian (else Poisson), its level, gray or colour, and a field seed
+    (``derive_seeds(seeds, salt)``: one salt per noise field of a stage, from ``core/salts.py``)."""
+    return {"gaussian": rng.bernoulli(settings.gaussian_prob),
+            "sigma": rng.uniform(low=settings.sigma_range[0], high=settings.sigma_range[1]),
+            "poisson_scale": rng.uniform(low=settings.poisson_range[0], high=settings.poisson_range[1]),
+            "gray": rng.bernoulli(settings.gray_prob),
+            "noise_seed": derive_seeds(seeds, salt)}
+
+
+def sample_gaussian_noise(rng: SampleRandom, seeds: Tensor, salt: int, settings: NoiseSettings) -> Params:
+    """Per-sample Gaussian noise for ``add_gaussian_noise``: its level, gray or colour, and a field seed
+    (``settings.gaussian_prob`` and ``poisson_range`` are not drawn)."""
+    return {"sigma": rng.uniform(low=settings.sigma_range[0], high=settings.sigma_range[1]),
+            "gray": rng.bernoulli(settings.gray_prob),
             "noise_seed": derive_seeds(seeds, salt)}
 
 

@@ -22,27 +22,20 @@ import torch
 from kornia.filters import filter2d
 from torch import Tensor
 
-from ..core.checks import check_prob, check_probs, check_range
+from ..core.checks import check_prob, check_range
 from ..core.params import select_params
-from ..core.random import SampleRandom
 from ..core.registry import register
 from ..core.transform import Params
 from . import canvas
-from .blur_kernels import KERNEL_PAD, blur_settings, build_blur_kernels, odd_kernel_range, sample_blur_params
+from .blur_kernels import KERNEL_PAD, build_blur_kernels, odd_kernel_range, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .model_base import DegradationModel
 from .noise import add_noise_on_canvas, sample_noise
+from .resize import sample_resize_factor
+from .settings import BlurSettings, NoiseSettings, ResizeSettings
 from .sinc_kernel import sinc_kernels
 from .usm import usm_sharpen
-
-
-def sample_resize_factor(rng: SampleRandom, probs: tuple[float, float, float], rng_range: tuple[float, float]) -> Tensor:
-    """(B,) factors: up U(1, max) / down U(min, 1) / keep 1 with ``probs`` (Real-ESRGAN ``updown_type``)."""
-    kind = rng.categorical(list(probs))
-    up = rng.uniform(low=1.0, high=rng_range[1])
-    down = rng.uniform(low=rng_range[0], high=1.0)
-    return torch.where(kind == 0, up, torch.where(kind == 1, down, torch.ones_like(up)))
 
 
 @register("realesrgan")
@@ -69,15 +62,14 @@ class RealESRGAN(DegradationModel):
         self._set_scale(scale, resize_back)
         self.sharpen_input = sharpen_input
         self.kernel_range = odd_kernel_range("kernel_range", kernel_range)
-        self.blur1 = blur_settings("", kernel_prob, sinc_prob, blur_sigma, betag_range, betap_range, self.kernel_range)
-        self.blur2 = blur_settings("2", kernel_prob2, sinc_prob2, blur_sigma2, betag_range2, betap_range2,
-                                   self.kernel_range)
-        self.resize1 = (check_probs("resize_prob", resize_prob, 3), check_range("resize_range", resize_range, low=0.01, high=16))
-        self.resize2 = (check_probs("resize_prob2", resize_prob2, 3), check_range("resize_range2", resize_range2, low=0.01, high=16))
-        self.noise1 = (check_prob("gaussian_noise_prob", gaussian_noise_prob), check_range("noise_range", noise_range, low=0),
-                       check_range("poisson_scale_range", poisson_scale_range, low=0), check_prob("gray_noise_prob", gray_noise_prob))
-        self.noise2 = (check_prob("gaussian_noise_prob2", gaussian_noise_prob2), check_range("noise_range2", noise_range2, low=0),
-                       check_range("poisson_scale_range2", poisson_scale_range2, low=0), check_prob("gray_noise_prob2", gray_noise_prob2))
+        self.blur1 = BlurSettings.from_args(self.kernel_range, kernel_prob, sinc_prob, blur_sigma, betag_range, betap_range)
+        self.blur2 = BlurSettings.from_args(self.kernel_range, kernel_prob2, sinc_prob2, blur_sigma2, betag_range2,
+                                            betap_range2, suffix="2")
+        self.resize1 = ResizeSettings.from_args(resize_prob, resize_range)
+        self.resize2 = ResizeSettings.from_args(resize_prob2, resize_range2, suffix="2")
+        self.noise1 = NoiseSettings.from_args(gaussian_noise_prob, noise_range, poisson_scale_range, gray_noise_prob)
+        self.noise2 = NoiseSettings.from_args(gaussian_noise_prob2, noise_range2, poisson_scale_range2, gray_noise_prob2,
+                                              suffix="2")
         self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
         self.jpeg_range2 = check_range("jpeg_range2", jpeg_range2, low=1, high=100)
         self.second_blur_prob = check_prob("second_blur_prob", second_blur_prob)
@@ -89,16 +81,16 @@ class RealESRGAN(DegradationModel):
         k_lo, k_hi = self.kernel_range
         sizes = torch.arange(k_lo, k_hi + 1, 2, device=rng.device)
         return {
-            "blur1": sample_blur_params(rng.fork(1), **self.blur1),
-            "scale1": sample_resize_factor(rng.fork(2), *self.resize1),
+            "blur1": sample_blur_params(rng.fork(1), self.blur1),
+            "scale1": sample_resize_factor(rng.fork(2), self.resize1),
             "mode1": rng.randint(0, 2),
-            "noise1": sample_noise(rng.fork(3), seeds, 1, *self.noise1),
+            "noise1": sample_noise(rng.fork(3), seeds, 1, self.noise1),
             "jpeg1": rng.uniform(low=self.jpeg_range[0], high=self.jpeg_range[1]),
             "blur2_on": rng.bernoulli(self.second_blur_prob),
-            "blur2": sample_blur_params(rng.fork(4), **self.blur2),
-            "scale2": sample_resize_factor(rng.fork(5), *self.resize2),
+            "blur2": sample_blur_params(rng.fork(4), self.blur2),
+            "scale2": sample_resize_factor(rng.fork(5), self.resize2),
             "mode2": rng.randint(0, 2),
-            "noise2": sample_noise(rng.fork(6), seeds, 2, *self.noise2),
+            "noise2": sample_noise(rng.fork(6), seeds, 2, self.noise2),
             "jpeg_first": rng.bernoulli(0.5),
             "mode3": rng.randint(0, 2),
             "sinc_on": rng.bernoulli(self.final_sinc_prob),
@@ -120,7 +112,7 @@ class RealESRGAN(DegradationModel):
         # Each sample's canvas is the smallest of a few extents fixed by the config and the input size that holds
         # it (never the batch's largest sample): every operation then has the same shape for a sample alone or
         # in any batch, and samples sharing an extent run as one group (at most len(extents) groups).
-        extents = _extents(h, w, self.resize1[1])
+        extents = _extents(h, w, self.resize1.factor_range)
         group = [next(k for k, e in enumerate(extents) if s[0] <= e[0] and s[1] <= e[1]) for s in host1]
         mid = x.new_empty(b, x.shape[1], out_h, out_w)
         for k in sorted(set(group)):
@@ -152,7 +144,7 @@ class RealESRGAN(DegradationModel):
         base = torch.tensor([h / self.lq_scale, w / self.lq_scale], device=dev)
         size2 = (base[None] * params["scale2"].to(dev)[:, None]).floor().long().clamp_min(1)  # int(ori/scale * s)
         host2 = size2.tolist()
-        extent2 = _bound(h / self.lq_scale, w / self.lq_scale, max(1.0, self.resize2[1][1]))
+        extent2 = _bound(h / self.lq_scale, w / self.lq_scale, max(1.0, self.resize2.factor_range[1]))
         x = canvas.resize(x, host1, host2, params["mode2"].tolist(), extent2)
         x = add_noise_on_canvas(x, host2, params["noise2"], extent2)
         first = params["jpeg_first"].to(dev)[:, None, None, None]

@@ -1,4 +1,4 @@
-"""Resizing with a per-sample interpolation mode.
+"""Resizing with a per-sample interpolation mode, and Real-ESRGAN's per-sample random resize factor.
 
 Modes follow Real-ESRGAN's random choice (area, bilinear, bicubic) plus nearest for BSRGAN's
 shifted-kernel downsampler. Down-scaling with bilinear/bicubic uses torch's anti-aliased filters
@@ -11,6 +11,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from ..core.random import SampleRandom
+from .settings import ResizeSettings
 
 MODES = ("area", "bilinear", "bicubic", "nearest")
 
@@ -37,3 +40,12 @@ def resize_per_sample(x: Tensor, size: tuple[int, int], mode: Tensor) -> Tensor:
         out[idx] = resize(x[idx], size, MODES[m])
     return out
 
+
+
+def sample_resize_factor(rng: SampleRandom, settings: ResizeSettings) -> Tensor:
+    """(B,) factors: up U(1, max) / down U(min, 1) / keep 1, weighted by ``settings.direction_probs``
+    (Real-ESRGAN ``updown_type``)."""
+    direction = rng.categorical(list(settings.direction_probs))
+    up = rng.uniform(low=1.0, high=settings.factor_range[1])
+    down = rng.uniform(low=settings.factor_range[0], high=1.0)
+    return torch.where(direction == 0, up, torch.where(direction == 1, down, torch.ones_like(up)))

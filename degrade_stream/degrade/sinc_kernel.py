@@ -9,7 +9,7 @@ import math
 import torch
 from torch import Tensor
 
-from .kernel_grid import kernel_grid
+from .kernel_grid import kernel_grid, mask_and_normalise
 
 
 def sinc_kernel_values(omega: Tensor, x: Tensor, y: Tensor) -> Tensor:
@@ -25,6 +25,4 @@ def sinc_kernels(omega: Tensor, size: Tensor, pad_to: int = 21) -> Tensor:
     x, y = kernel_grid(pad_to, omega.device)
     om = omega.to(torch.float32)[:, None, None]
     kern = sinc_kernel_values(om, x[None], y[None])
-    half = (size.to(omega.device, torch.float32)[:, None, None] - 1) / 2
-    kern = torch.where((x.abs() <= half) & (y.abs() <= half), kern, torch.zeros_like(kern))
-    return kern / kern.sum(dim=(-2, -1), keepdim=True)
+    return mask_and_normalise(kern, size)

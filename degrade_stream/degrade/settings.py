@@ -1,0 +1,103 @@
+"""The settings of the shared random steps as small frozen types: what a blur, a resize and a noise step draw from.
+
+A stage builds them once in ``__init__`` from its YAML arguments (``from_args``: checked, each error naming the
+argument, with an optional suffix such as Real-ESRGAN's second-order ``2``) and hands them to the samplers:
+``sample_blur_params`` (blur_kernels.py), ``sample_resize_factor`` (resize.py), ``sample_noise`` and
+``sample_gaussian_noise`` (noise.py). Defaults are Real-ESRGAN's first-order x4plus options
+(``options/train_realesrnet_x4plus.yml``). The types are frozen, compare by value and pickle, so a stage that
+holds them still round-trips through YAML and worker processes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.checks import check_prob, check_probs, check_range
+from .blur_kernels import DEFAULT_KIND_PROBS, KINDS, odd_kernel_range
+
+#: ``kind_probs`` of Gaussian kernels only: isotropic and anisotropic weights, then zeros for the other kinds.
+_GAUSSIAN_KINDS = 2
+
+
+@dataclass(frozen=True)
+class BlurSettings:
+    """A random blur kernel's distribution (Real-ESRGAN Sec. 3.1).
+
+    ``kind_probs``: weights over ``blur_kernels.KINDS``; ``sinc_prob``: the chance of a sinc kernel instead;
+    ``sigma_range``: Gaussian sigma (pixels) of each axis; ``betag_range`` / ``betap_range``: the shape beta of
+    generalized-Gaussian / plateau kernels; ``size_range``: the odd kernel sizes [min, max] (at most 21).
+    """
+
+    kind_probs: tuple[float, ...] = DEFAULT_KIND_PROBS
+    sinc_prob: float = 0.1
+    sigma_range: tuple[float, float] = (0.2, 3.0)
+    betag_range: tuple[float, float] = (0.5, 4.0)
+    betap_range: tuple[float, float] = (1.0, 2.0)
+    size_range: tuple[int, int] = (7, 21)
+
+    @classmethod
+    def from_args(cls, kernel_range: tuple[int, int], kernel_prob: tuple[float, ...], sinc_prob: float,
+                  blur_sigma: tuple[float, float], betag_range: tuple[float, float],
+                  betap_range: tuple[float, float], suffix: str = "") -> BlurSettings:
+        """Checked, from Real-ESRGAN-style arguments; errors name ``kernel_range`` (one range for every order)
+        and the other arguments + ``suffix``."""
+        size_range = odd_kernel_range("kernel_range", kernel_range)
+        return cls(kind_probs=check_probs(f"kernel_prob{suffix}", kernel_prob, len(KINDS)),
+                   sinc_prob=check_prob(f"sinc_prob{suffix}", sinc_prob),
+                   sigma_range=check_range(f"blur_sigma{suffix}", blur_sigma, low=1e-3),
+                   betag_range=check_range(f"betag_range{suffix}", betag_range, low=1e-3),
+                   betap_range=check_range(f"betap_range{suffix}", betap_range, low=1e-3),
+                   size_range=size_range)
+
+    @classmethod
+    def gaussian(cls, kernel_range: tuple[int, int], iso_aniso_prob: tuple[float, float],
+                 blur_sigma: tuple[float, float], suffix: str = "") -> BlurSettings:
+        """Checked isotropic / anisotropic Gaussian kernels only (weights ``iso_aniso_prob``, never sinc), as the
+        classical model draws; errors name ``kernel_range``, ``iso_aniso_prob``, ``blur_sigma`` + ``suffix``."""
+        size_range = odd_kernel_range(f"kernel_range{suffix}", kernel_range)
+        weights = check_probs(f"iso_aniso_prob{suffix}", iso_aniso_prob, _GAUSSIAN_KINDS)
+        return cls(kind_probs=weights + (0.0,) * (len(KINDS) - _GAUSSIAN_KINDS), sinc_prob=0.0,
+                   sigma_range=check_range(f"blur_sigma{suffix}", blur_sigma, low=1e-3), size_range=size_range)
+
+
+@dataclass(frozen=True)
+class ResizeSettings:
+    """Real-ESRGAN's random resize factor (``updown_type``): ``direction_probs`` weights up / down / keep; up
+    draws the factor from U(1, max), down from U(min, 1), with [min, max] = ``factor_range``."""
+
+    direction_probs: tuple[float, float, float] = (0.2, 0.7, 0.1)
+    factor_range: tuple[float, float] = (0.15, 1.5)
+
+    @classmethod
+    def from_args(cls, resize_prob: tuple[float, ...], resize_range: tuple[float, float],
+                  suffix: str = "") -> ResizeSettings:
+        """Checked; errors name ``resize_prob`` / ``resize_range`` + ``suffix``."""
+        return cls(direction_probs=check_probs(f"resize_prob{suffix}", resize_prob, 3),
+                   factor_range=check_range(f"resize_range{suffix}", resize_range, low=0.01, high=16))
+
+
+@dataclass(frozen=True)
+class NoiseSettings:
+    """Real-ESRGAN's random noise: Gaussian with probability ``gaussian_prob`` (else Poisson), Gaussian sigma in
+    8-bit units from ``sigma_range``, Poisson scale from ``poisson_range``, one field for all channels (gray) with
+    probability ``gray_prob``."""
+
+    gaussian_prob: float = 0.5
+    sigma_range: tuple[float, float] = (1.0, 30.0)
+    poisson_range: tuple[float, float] = (0.05, 3.0)
+    gray_prob: float = 0.4
+
+    @classmethod
+    def from_args(cls, gaussian_noise_prob: float, noise_range: tuple[float, float],
+                  poisson_scale_range: tuple[float, float], gray_noise_prob: float, suffix: str = "") -> NoiseSettings:
+        """Checked; errors name each argument + ``suffix``."""
+        return cls(gaussian_prob=check_prob(f"gaussian_noise_prob{suffix}", gaussian_noise_prob),
+                   sigma_range=check_range(f"noise_range{suffix}", noise_range, low=0),
+                   poisson_range=check_range(f"poisson_scale_range{suffix}", poisson_scale_range, low=0),
+                   gray_prob=check_prob(f"gray_noise_prob{suffix}", gray_noise_prob))
+
+    @classmethod
+    def gaussian(cls, noise_range: tuple[float, float], gray_noise_prob: float, suffix: str = "") -> NoiseSettings:
+        """Checked Gaussian noise only (no Poisson), as the classical model draws with ``sample_gaussian_noise``;
+        errors name ``noise_range`` / ``gray_noise_prob`` + ``suffix``."""
+        return cls(gaussian_prob=1.0, sigma_range=check_range(f"noise_range{suffix}", noise_range, low=0),
+                   poisson_range=(0.0, 0.0), gray_prob=check_prob(f"gray_noise_prob{suffix}", gray_noise_prob))
