@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from ..core.checks import check_int, check_number
-from .blocks import Downsample, ResBlock, SelfAttention, Upsample, timestep_embedding
+from .unet_layers import Downsample, ResBlock, SelfAttention, Upsample, timestep_embedding
 
 
 @dataclass(frozen=True)

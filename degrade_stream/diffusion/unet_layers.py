@@ -1,4 +1,4 @@
-"""Building blocks of the epsilon-prediction UNet (Ho et al. 2020, appendix B; layout as in diffusers'
+"""Network layers of the epsilon-prediction UNet (Ho et al. 2020, appendix B; layout as in diffusers'
 UNet2DModel so its checkpoints map onto these modules by name, see diffusers_import.py)."""
 from __future__ import annotations
 
