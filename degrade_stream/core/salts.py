@@ -20,10 +20,10 @@ FIRST_NOISE = 3
 SECOND_BLUR = 4
 SECOND_RESIZE = 5
 SECOND_NOISE = 6
-BLUR_KERNEL = 1           # a blur stage's kernel draws, apart from its on/off draw (degrade/blocks.py)
+BLUR_KERNEL = 1           # the kernel draws of the blur block and the classical model, apart from their other draws
 
 # --- per-sample noise fields (derive_seeds(seeds, salt)) -------------------------------------------
-NOISE_FIELD = 1           # the seed of a single noise field of a stage (classical, bsrgan, the first order)
+NOISE_FIELD = 1           # the seed of a stage's one noise field (classical, bsrgan, the noise block, the first order)
 SECOND_NOISE_FIELD = 2    # the seed of Real-ESRGAN's second-order noise field
 
 # --- training and streaming ------------------------------------------------------------------------

@@ -6,22 +6,23 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..core import salts
 from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
 from ..core.registry import register
 from ..core.transform import Params, Transform
 from .blur_kernels import KERNEL_PAD, build_blur_kernels, crop_kernel, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
-from .quantize import round_to_8bit
 from .noise import add_noise_on_canvas, sample_noise
+from .quantize import round_to_8bit
 from .resize import resize_per_sample
 from .settings import BlurSettings, NoiseSettings
 from .usm import usm_sharpen
 
 
-def _keep(on: Tensor, new: Tensor, old: Tensor) -> Tensor:
-    """``new`` where the per-sample flag ``on`` is set, else ``old``."""
-    return torch.where(on.to(new.device)[:, None, None, None], new, old)
+def _where_on(on: Tensor, result: Tensor, batch: Tensor) -> Tensor:
+    """The stage's ``result`` for the samples whose flag ``on`` ((B,) bool) is set, the input ``batch`` for the rest."""
+    return torch.where(on.to(result.device)[:, None, None, None], result, batch)
 
 
 @register("blur")
@@ -37,13 +38,13 @@ class Blur(Transform):
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         rng = self.random(seeds, batch)
-        return {"on": rng.bernoulli(self.prob), "kernel": sample_blur_params(rng.fork(1), self.kernel)}
+        return {"on": rng.bernoulli(self.prob), "kernel": sample_blur_params(rng.fork(salts.BLUR_KERNEL), self.kernel)}
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         # always the stage's largest size (never the batch's): a sample's convolution is the same alone or in any batch
         kernels = build_blur_kernels(params["kernel"], KERNEL_PAD)
         blurred = filter_per_sample(batch, crop_kernel(kernels, self.kernel.size_range[1]))
-        return _keep(params["on"], blurred, batch)
+        return _where_on(params["on"], blurred, batch)
 
 
 @register("resize")
@@ -60,7 +61,8 @@ class Resize(Transform):
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         h, w = batch.shape[-2:]
         if h < self.scale or w < self.scale:
-            raise ValueError(f"resize: input {h}x{w} is too small for scale {self.scale}: needs at least {self.scale}x{self.scale}")
+            raise ValueError(f"resize: input {h}x{w} is too small for scale {self.scale}: "
+                             f"needs at least {self.scale}x{self.scale}")
         return resize_per_sample(batch, (h // self.scale, w // self.scale), params["mode"])
 
 
@@ -73,7 +75,7 @@ class Noise(Transform):
         self.noise = NoiseSettings.from_args(gaussian_noise_prob, noise_range, poisson_scale_range, gray_noise_prob)
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
-        return sample_noise(self.random(seeds, batch), seeds, 1, self.noise)
+        return sample_noise(self.random(seeds, batch), seeds, salts.NOISE_FIELD, self.noise)
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         b, _, h, w = batch.shape
@@ -93,7 +95,7 @@ class JPEG(Transform):
         return {"on": rng.bernoulli(self.prob), "quality": rng.uniform(low=self.jpeg_range[0], high=self.jpeg_range[1])}
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
-        return _keep(params["on"], jpeg_compress(batch, params["quality"]), batch)
+        return _where_on(params["on"], jpeg_compress(batch, params["quality"]), batch)
 
 
 @register("usm")

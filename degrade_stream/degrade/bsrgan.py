@@ -21,6 +21,7 @@ import math
 import torch
 from torch import Tensor
 
+from ..core import salts
 from ..core.params import select_params
 from ..core.random import derive_seeds
 from ..core.registry import register
@@ -75,27 +76,28 @@ class BSRGAN(DegradationModel):
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         self.lq_size(batch)
         rng = self.random(seeds, batch)
-        sf0 = self.lq_scale
-        prehalve = rng.bernoulli(0.25 if sf0 == 4 else 0.0)
-        sf = torch.where(prehalve, 2.0, float(sf0))
+        prehalve = rng.bernoulli(0.25 if self.lq_scale == 4 else 0.0)
+        sf = torch.where(prehalve, 2.0, float(self.lq_scale))  # (B,) the scale left after any pre-halving
         # order: a random permutation of the 6 ops, with DOWN moved before DOWN_FINAL
         order = rng.permutation(6)
         pos_down = (order == DOWN).float().argmax(1, keepdim=True)
         pos_final = (order == DOWN_FINAL).float().argmax(1, keepdim=True)
         swap = pos_down > pos_final
-        order = order.scatter(1, pos_down, torch.where(swap, DOWN_FINAL, DOWN)).scatter(1, pos_final, torch.where(swap, DOWN, DOWN_FINAL))
-        sfb = sf[:, None]
+        order = order.scatter(1, pos_down, torch.where(swap, DOWN_FINAL, DOWN))
+        order = order.scatter(1, pos_final, torch.where(swap, DOWN, DOWN_FINAL))
+        sf_col = sf[:, None]  # (B, 1), against the two blurs' (B, 2) draws
         return {
             "prehalve": prehalve,
             "prehalve_mode": rng.categorical([1 / 6, 1 / 6, 2 / 3]),  # 50% random cv2 mode, 50% MATLAB bicubic
             "order": order,
-            # two blurs (add_blur): aniso l1,l2 ~ U(0, 4+sf), theta U(0, pi); iso sigma U(0, 2+0.2 sf); k = 2 U{2..11} + 3
+            # two blurs (add_blur): aniso l1,l2 ~ U(0, 4+sf), theta U(0, pi); iso sigma U(0, 2+0.2 sf);
+            # kernel size 2 U{2..11} + 3
             "blur_aniso": rng.bernoulli(0.5, 2),
             "blur_size": 2 * rng.randint(2, 11, 2) + 3,
             "blur_theta": rng.uniform(2, high=math.pi),
-            "blur_l1": rng.uniform(2) * (4.0 + sfb),
-            "blur_l2": rng.uniform(2) * (4.0 + sfb),
-            "blur_sigma": rng.uniform(2) * (2.0 + 0.2 * sfb),
+            "blur_l1": rng.uniform(2) * (4.0 + sf_col),
+            "blur_l2": rng.uniform(2) * (4.0 + sf_col),
+            "blur_sigma": rng.uniform(2) * (2.0 + 0.2 * sf_col),
             # downsample2: 75% resize by 1/U(1, 2 sf), else shifted Gaussian (sigma U(0.1, 0.6 sf)) + nearest
             "down_resize": rng.bernoulli(0.75),
             "down_factor": 1.0 + rng.uniform() * (2.0 * sf - 1.0),
@@ -107,75 +109,82 @@ class BSRGAN(DegradationModel):
             "noise_type": rng.categorical([0.4, 0.4, 0.2]),
             "noise_d": rng.uniform(3),
             "noise_m": rng.uniform(3, 3),
-            "noise_seed": derive_seeds(seeds, 1),
+            "noise_seed": derive_seeds(seeds, salts.NOISE_FIELD),
             "jpeg_on": rng.bernoulli(0.9),
             "jpeg_q": rng.randint(30, 95).float(),
             "final_q": rng.randint(30, 95).float(),
         }
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
-        out_h, out_w = self.lq_size(batch)
-        b = batch.shape[0]
-        blur_k = gaussian_kernels(
-            blur_inv_cov(params["blur_aniso"].reshape(-1), params["blur_theta"].reshape(-1), params["blur_l1"].reshape(-1),
-                         params["blur_l2"].reshape(-1), params["blur_sigma"].reshape(-1)),
-            params["blur_size"].reshape(-1), BLUR_PAD).reshape(b, 2, BLUR_PAD, BLUR_PAD)
-        sf = torch.where(params["prehalve"], 2.0, float(self.lq_scale)).to(batch.device)
+        out_hw = self.lq_size(batch)
+        b, dev = batch.shape[0], batch.device
+        blur_inv = blur_inv_cov(*(params[k].reshape(-1) for k in ("blur_aniso", "blur_theta", "blur_l1", "blur_l2",
+                                                                   "blur_sigma")))
+        blur_kernels = gaussian_kernels(blur_inv, params["blur_size"].reshape(-1), BLUR_PAD)
+        blur_kernels = blur_kernels.reshape(b, 2, BLUR_PAD, BLUR_PAD)  # each sample's two blurs
+        sf = torch.where(params["prehalve"], 2.0, float(self.lq_scale)).to(dev)
         shift = (sf - 1) / 2  # centre of each sf x sf block, as BSRGAN's shift_pixel
-        down_k = gaussian_kernels(torch.eye(2, device=batch.device) / params["down_sigma"].to(batch.device)[:, None, None] ** 2,
-                                  torch.full((b,), SHIFT_KERNEL, device=batch.device), SHIFT_KERNEL,
-                                  mean=shift)
-        noise_sqrt_cov = self._noise_matrices(params)
-        host = {k: params[k].tolist() for k in ("prehalve", "prehalve_mode", "order", "blur_size", "down_resize",
-                                                  "down_factor", "down_mode", "final_mode", "jpeg_on")}
+        shift_inv = torch.eye(2, device=dev) / params["down_sigma"].to(dev)[:, None, None] ** 2
+        shift_kernels = gaussian_kernels(shift_inv, torch.full((b,), SHIFT_KERNEL, device=dev), SHIFT_KERNEL,
+                                         mean=shift)
+        noise_mix = self._noise_matrices(params)
+        on_host = {k: params[k].tolist() for k in ("prehalve", "prehalve_mode", "order", "blur_size", "down_resize",
+                                                     "down_factor", "down_mode", "final_mode", "jpeg_on")}
         outs = []
         for i in range(b):
-            p = select_params(params, slice(i, i + 1))
-            x = batch[i:i + 1]
-            sf = self.lq_scale
-            if host["prehalve"][i]:
-                x = resize(x, (x.shape[-2] // 2, x.shape[-1] // 2), MODES[host["prehalve_mode"][i]])
-                sf = 2
-            before_down = x.shape[-2:]
-            for op in host["order"][i]:
-                if op in (BLUR, BLUR2):
-                    kern = crop_kernel(blur_k[i, op:op + 1], host["blur_size"][i][op])
-                    x = filter_per_sample(x, kern)
-                elif op == DOWN:
-                    before_down = x.shape[-2:]
-                    if host["down_resize"][i]:
-                        f = host["down_factor"][i]
-                        x = resize(x, (max(1, int(x.shape[-2] / f)), max(1, int(x.shape[-1] / f))), MODES[host["down_mode"][i]])
-                    else:
-                        x = filter_per_sample(x, down_k[i:i + 1])[..., ::sf, ::sf]
-                elif op == DOWN_FINAL:
-                    x = resize(x, (max(1, before_down[0] // sf), max(1, before_down[1] // sf)), MODES[host["final_mode"][i]])
-                elif op == NOISE:
-                    x = self._add_noise(x, p, noise_sqrt_cov[i:i + 1])
-                elif op == JPEG and host["jpeg_on"][i]:
-                    x = jpeg_compress(x, p["jpeg_q"])
-                x = x.clamp(0.0, 1.0)
-            x = jpeg_compress(x, p["final_q"])
-            if tuple(x.shape[-2:]) != (out_h, out_w):  # odd sizes: floor rounding of the two halvings
-                x = resize(x, (out_h, out_w), "bicubic")
+            one = {k: v[i] for k, v in on_host.items()}
+            x = self._degrade_one(batch[i:i + 1], select_params(params, slice(i, i + 1)), one, blur_kernels[i],
+                                  shift_kernels[i:i + 1], noise_mix[i:i + 1])
+            if tuple(x.shape[-2:]) != out_hw:  # odd sizes: floor rounding of the two halvings
+                x = resize(x, out_hw, "bicubic")
             outs.append(x)
         return self.finish(torch.cat(outs), batch)
+
+    def _degrade_one(self, x: Tensor, params: Params, on_host: dict, blur_kernels: Tensor, shift_kernel: Tensor,
+                     noise_mix: Tensor) -> Tensor:
+        """One sample (1, C, H, W) through its pre-halving, its order of ops and the final JPEG; ``on_host``: its
+        host-side choices, ``blur_kernels`` (2, 25, 25) its two blurs, ``shift_kernel`` and ``noise_mix`` its own."""
+        sf = self.lq_scale
+        if on_host["prehalve"]:
+            x = resize(x, (x.shape[-2] // 2, x.shape[-1] // 2), MODES[on_host["prehalve_mode"]])
+            sf = 2
+        before_down = x.shape[-2:]
+        for op in on_host["order"]:
+            if op in (BLUR, BLUR2):
+                x = filter_per_sample(x, crop_kernel(blur_kernels[op:op + 1], on_host["blur_size"][op]))
+            elif op == DOWN:
+                before_down = x.shape[-2:]
+                if on_host["down_resize"]:
+                    factor = on_host["down_factor"]
+                    size = (max(1, int(x.shape[-2] / factor)), max(1, int(x.shape[-1] / factor)))
+                    x = resize(x, size, MODES[on_host["down_mode"]])
+                else:
+                    x = filter_per_sample(x, shift_kernel)[..., ::sf, ::sf]
+            elif op == DOWN_FINAL:
+                size = (max(1, before_down[0] // sf), max(1, before_down[1] // sf))
+                x = resize(x, size, MODES[on_host["final_mode"]])
+            elif op == NOISE:
+                x = self._add_noise(x, params, noise_mix)
+            elif op == JPEG and on_host["jpeg_on"]:
+                x = jpeg_compress(x, params["jpeg_q"])
+            x = x.clamp(0.0, 1.0)
+        return jpeg_compress(x, params["final_q"])
 
     @staticmethod
     def _noise_matrices(params: Params) -> Tensor:
         """(B, 3, 3) colour-mixing matrices A with A A^T = the noise covariance / sigma^2 of each type."""
-        d = params["noise_d"]
+        eigen = params["noise_d"]
         u, _ = torch.linalg.qr(params["noise_m"])  # a random orthonormal basis, as BSRGAN's orth(rand(3, 3))
-        corr = (25.0 / 255.0) * (u @ torch.diag_embed(d.sqrt()) @ u.transpose(-1, -2))  # sqrt of L^2 U D U^T
+        corr = (25.0 / 255.0) * (u @ torch.diag_embed(eigen.sqrt()) @ u.transpose(-1, -2))  # sqrt of L^2 U D U^T
         level = (params["noise_level"] / 255.0)[:, None, None]
-        eye = torch.eye(3, device=d.device).expand_as(corr)
+        eye = torch.eye(3, device=eigen.device).expand_as(corr)
         gray = torch.zeros_like(corr)
         gray[:, :, 0] = 1.0  # every channel takes the first field
         kind = params["noise_type"][:, None, None]
         return torch.where(kind == 0, level * eye, torch.where(kind == 1, level * gray, corr))
 
     @staticmethod
-    def _add_noise(x: Tensor, p: Params, mix: Tensor) -> Tensor:
+    def _add_noise(x: Tensor, params: Params, mix: Tensor) -> Tensor:
         """x + A n with n a per-sample standard normal 3-channel field."""
-        field = normal_fields(p["noise_seed"], tuple(x.shape[1:]), x)
+        field = normal_fields(params["noise_seed"], tuple(x.shape[1:]), x)
         return x + torch.einsum("bij,bjhw->bihw", mix.to(x.dtype), field)

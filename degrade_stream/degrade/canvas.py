@@ -1,12 +1,13 @@
 """Ragged batches: samples of different sizes held in one (B, C, H, W) canvas, each valid in its
 top-left (h_i, w_i) corner, so that per-sample resize scales need no loop over samples.
 
-Canvas shapes are fixed by the config, the input size and the sample's own size (never by the rest of
-the batch; see ``realesrgan._extents``), so a sample's result does not depend on its batch. Every operation that reads outside a sample's valid
-region first fills it: ``fill`` (reflect for filters, edge-replicate for JPEG's macroblock padding).
-``resize`` is a pair of batched matrix products with per-sample interpolation matrices, each taken from
-``F.interpolate`` itself (see ``resize.resize``: area; bilinear/bicubic anti-aliased when shrinking), for
-the sample's own input and output size; building them needs the sizes and modes on the host.
+Canvas shapes are fixed by the config, the input size and the sample's own size (never by the rest of the
+batch; see ``realesrgan._extents``), so a sample's result does not depend on its batch. Every operation that
+reads outside a sample's valid region first fills it: ``fill`` (reflect for filters, edge-replicate for
+JPEG's macroblock padding). ``resize`` is a pair of batched matrix products with per-sample interpolation
+matrices, each taken from ``F.interpolate`` itself (see ``resize.resize``: area; bilinear/bicubic
+anti-aliased when shrinking), for the sample's own input and output size; building them needs the sizes and
+modes on the host.
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def resize(x: Tensor, in_sizes: list[list[int]], out_sizes: list[list[int]], mod
     b, c, h, w = x.shape
     h_mat = resize_matrices([s[0] for s in in_sizes], [s[0] for s in out_sizes], modes, h, out_shape[0], dev, dt)
     w_mat = resize_matrices([s[1] for s in in_sizes], [s[1] for s in out_sizes], modes, w, out_shape[1], dev, dt)
-    ho, wo = out_shape
-    rows = torch.bmm(h_mat[:, None].expand(b, c, ho, h).reshape(b * c, ho, h), x.reshape(b * c, h, w))
-    out = torch.bmm(rows, w_mat.transpose(-1, -2)[:, None].expand(b, c, w, wo).reshape(b * c, w, wo))
-    return out.reshape(b, c, ho, wo)
+    out_h, out_w = out_shape
+    rows = torch.bmm(h_mat[:, None].expand(b, c, out_h, h).reshape(b * c, out_h, h), x.reshape(b * c, h, w))
+    out = torch.bmm(rows, w_mat.transpose(-1, -2)[:, None].expand(b, c, w, out_w).reshape(b * c, w, out_w))
+    return out.reshape(b, c, out_h, out_w)

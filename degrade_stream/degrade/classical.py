@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..core import salts
 from ..core.checks import check_choice, check_range
 from ..core.registry import register
 from ..core.transform import Params
@@ -40,8 +41,8 @@ class Classical(DegradationModel):
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         self.lq_size(batch)
         rng = self.random(seeds, batch)
-        return {"blur": sample_blur_params(rng.fork(1), self.blur),
-                **sample_gaussian_noise(rng, seeds, 1, self.noise),
+        return {"blur": sample_blur_params(rng.fork(salts.BLUR_KERNEL), self.blur),
+                **sample_gaussian_noise(rng, seeds, salts.NOISE_FIELD, self.noise),
                 "jpeg": rng.uniform(low=self.jpeg_range[0], high=self.jpeg_range[1])}
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:

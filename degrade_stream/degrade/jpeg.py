@@ -65,8 +65,8 @@ def _quantise_blocks(plane: Tensor, table: Tensor, dct2: Tensor) -> Tensor:
     b, h, w = plane.shape
     blocks = plane.reshape(b, h // 8, 8, w // 8, 8).transpose(2, 3).reshape(b, -1, 64)
     coef = torch.bmm(blocks, dct2.T.expand(b, 64, 64))
-    t = table.reshape(b, 1, 64)
-    coef = torch.round(coef / t) * t
+    steps = table.reshape(b, 1, 64)
+    coef = torch.round(coef / steps) * steps
     return torch.bmm(coef, dct2.expand(b, 64, 64)).reshape(b, h // 8, w // 8, 8, 8).transpose(2, 3).reshape(b, h, w)
 
 
@@ -74,20 +74,20 @@ def jpeg_compress(x: Tensor, quality: Tensor) -> Tensor:
     """JPEG-code (B,3,H,W) ``x`` in [0,1] with (B,) ``quality`` in [1, 100]; returns (B,3,H,W) in [0,1]."""
     b, _, h, w = x.shape
     dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-    q = quality.to(device=x.device, dtype=dtype).reshape(-1).expand(b)
-    hp, wp = -h % 16, -w % 16
-    img = F.pad(x.to(dtype).clamp(0.0, 1.0), (0, wp, 0, hp), mode="replicate") * 255.0
-    r, g, bl = img[:, 0], img[:, 1], img[:, 2]
-    y = 0.299 * r + 0.587 * g + 0.114 * bl
-    cb = -0.168736 * r - 0.331264 * g + 0.5 * bl  # level-shifted chroma (128 subtracted)
-    cr = 0.5 * r - 0.418688 * g - 0.081312 * bl
+    qualities = quality.to(device=x.device, dtype=dtype).reshape(-1).expand(b)
+    pad_h, pad_w = -h % 16, -w % 16  # up to whole 16x16 macroblocks
+    img = F.pad(x.to(dtype).clamp(0.0, 1.0), (0, pad_w, 0, pad_h), mode="replicate") * 255.0
+    red, green, blue = img[:, 0], img[:, 1], img[:, 2]
+    y = 0.299 * red + 0.587 * green + 0.114 * blue
+    cb = -0.168736 * red - 0.331264 * green + 0.5 * blue  # level-shifted chroma (128 subtracted)
+    cr = 0.5 * red - 0.418688 * green - 0.081312 * blue
     chroma = F.avg_pool2d(torch.stack([cb, cr], 1), 2)  # (B, 2, H/2, W/2)
-    qt_y, qt_c = quality_tables(q)
+    qt_y, qt_c = quality_tables(qualities)
     dct = _dct_matrix(x.device, dtype)
     dct2 = torch.kron(dct, dct)  # flattened 8x8 block -> 64 coefficients
     y = _quantise_blocks(y - 128.0, qt_y, dct2) + 128.0
-    c = _quantise_blocks(chroma.reshape(b * 2, *chroma.shape[-2:]), qt_c.repeat_interleave(2, 0), dct2)
-    c = c.reshape(b, 2, *chroma.shape[-2:]).repeat_interleave(2, -2).repeat_interleave(2, -1)
-    cb, cr = c[:, 0], c[:, 1]
+    coded = _quantise_blocks(chroma.reshape(b * 2, *chroma.shape[-2:]), qt_c.repeat_interleave(2, 0), dct2)
+    coded = coded.reshape(b, 2, *chroma.shape[-2:]).repeat_interleave(2, -2).repeat_interleave(2, -1)
+    cb, cr = coded[:, 0], coded[:, 1]
     rgb = torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], 1)
     return (rgb[..., :h, :w] / 255.0).clamp(0.0, 1.0).to(x.dtype)

@@ -22,6 +22,7 @@ import torch
 from kornia.filters import filter2d
 from torch import Tensor
 
+from ..core import salts
 from ..core.checks import check_prob, check_range
 from ..core.params import select_params
 from ..core.registry import register
@@ -62,14 +63,15 @@ class RealESRGAN(DegradationModel):
         self._set_scale(scale, resize_back)
         self.sharpen_input = sharpen_input
         self.kernel_range = odd_kernel_range("kernel_range", kernel_range)
-        self.blur1 = BlurSettings.from_args(self.kernel_range, kernel_prob, sinc_prob, blur_sigma, betag_range, betap_range)
+        self.blur1 = BlurSettings.from_args(self.kernel_range, kernel_prob, sinc_prob, blur_sigma, betag_range,
+                                            betap_range)
         self.blur2 = BlurSettings.from_args(self.kernel_range, kernel_prob2, sinc_prob2, blur_sigma2, betag_range2,
                                             betap_range2, suffix="2")
         self.resize1 = ResizeSettings.from_args(resize_prob, resize_range)
         self.resize2 = ResizeSettings.from_args(resize_prob2, resize_range2, suffix="2")
         self.noise1 = NoiseSettings.from_args(gaussian_noise_prob, noise_range, poisson_scale_range, gray_noise_prob)
-        self.noise2 = NoiseSettings.from_args(gaussian_noise_prob2, noise_range2, poisson_scale_range2, gray_noise_prob2,
-                                              suffix="2")
+        self.noise2 = NoiseSettings.from_args(gaussian_noise_prob2, noise_range2, poisson_scale_range2,
+                                              gray_noise_prob2, suffix="2")
         self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
         self.jpeg_range2 = check_range("jpeg_range2", jpeg_range2, low=1, high=100)
         self.second_blur_prob = check_prob("second_blur_prob", second_blur_prob)
@@ -78,24 +80,23 @@ class RealESRGAN(DegradationModel):
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         self.lq_size(batch)
         rng = self.random(seeds, batch)
-        k_lo, k_hi = self.kernel_range
-        sizes = torch.arange(k_lo, k_hi + 1, 2, device=rng.device)
+        sinc_sizes = torch.arange(self.kernel_range[0], self.kernel_range[1] + 1, 2, device=rng.device)
         return {
-            "blur1": sample_blur_params(rng.fork(1), self.blur1),
-            "scale1": sample_resize_factor(rng.fork(2), self.resize1),
+            "blur1": sample_blur_params(rng.fork(salts.FIRST_BLUR), self.blur1),
+            "scale1": sample_resize_factor(rng.fork(salts.FIRST_RESIZE), self.resize1),
             "mode1": rng.randint(0, 2),
-            "noise1": sample_noise(rng.fork(3), seeds, 1, self.noise1),
+            "noise1": sample_noise(rng.fork(salts.FIRST_NOISE), seeds, salts.NOISE_FIELD, self.noise1),
             "jpeg1": rng.uniform(low=self.jpeg_range[0], high=self.jpeg_range[1]),
             "blur2_on": rng.bernoulli(self.second_blur_prob),
-            "blur2": sample_blur_params(rng.fork(4), self.blur2),
-            "scale2": sample_resize_factor(rng.fork(5), self.resize2),
+            "blur2": sample_blur_params(rng.fork(salts.SECOND_BLUR), self.blur2),
+            "scale2": sample_resize_factor(rng.fork(salts.SECOND_RESIZE), self.resize2),
             "mode2": rng.randint(0, 2),
-            "noise2": sample_noise(rng.fork(6), seeds, 2, self.noise2),
+            "noise2": sample_noise(rng.fork(salts.SECOND_NOISE), seeds, salts.SECOND_NOISE_FIELD, self.noise2),
             "jpeg_first": rng.bernoulli(0.5),
             "mode3": rng.randint(0, 2),
             "sinc_on": rng.bernoulli(self.final_sinc_prob),
             "sinc_omega": rng.uniform(low=math.pi / 3, high=math.pi),
-            "sinc_size": sizes[rng.randint(0, len(sizes) - 1)],
+            "sinc_size": sinc_sizes[rng.randint(0, len(sinc_sizes) - 1)],
             "jpeg2": rng.uniform(low=self.jpeg_range2[0], high=self.jpeg_range2[1]),
         }
 
@@ -106,50 +107,55 @@ class RealESRGAN(DegradationModel):
         x = usm_sharpen(batch) if self.sharpen_input else batch
         # ----- first order: blur at the input size, then a ragged canvas from the per-sample resize on
         x = filter_per_sample(x, build_blur_kernels(params["blur1"], KERNEL_PAD))
-        size0 = torch.tensor([h, w], device=dev).expand(b, 2)
-        size1 = (size0 * params["scale1"].to(dev)[:, None]).floor().long().clamp_min(1)  # F.interpolate(scale_factor)
-        host1 = size1.tolist()  # small host reads per resize: the interpolation matrices need the sizes
+        input_size = torch.tensor([h, w], device=dev).expand(b, 2)
+        # the sizes F.interpolate(scale_factor) gives
+        first_size = (input_size * params["scale1"].to(dev)[:, None]).floor().long().clamp_min(1)
+        first_hw = first_size.tolist()  # small host reads per resize: the interpolation matrices need the sizes
         # Each sample's canvas is the smallest of a few extents fixed by the config and the input size that holds
         # it (never the batch's largest sample): every operation then has the same shape for a sample alone or
         # in any batch, and samples sharing an extent run as one group (at most len(extents) groups).
         extents = _extents(h, w, self.resize1.factor_range)
-        group = [next(k for k, e in enumerate(extents) if s[0] <= e[0] and s[1] <= e[1]) for s in host1]
-        mid = x.new_empty(b, x.shape[1], out_h, out_w)
-        for k in sorted(set(group)):
-            idx = [i for i, g in enumerate(group) if g == k]
-            sel = torch.tensor(idx, device=dev)
-            mid[sel] = self._canvas_part(x[sel], select_params(params, idx), [host1[i] for i in idx], extents[k],
-                                         (h, w))
+        extent_of = [next(k for k, ext in enumerate(extents) if hw[0] <= ext[0] and hw[1] <= ext[1])
+                     for hw in first_hw]
+        lq = x.new_empty(b, x.shape[1], out_h, out_w)
+        for k in sorted(set(extent_of)):
+            members = [i for i, e in enumerate(extent_of) if e == k]
+            rows = torch.tensor(members, device=dev)
+            lq[rows] = self._canvas_part(x[rows], select_params(params, members), [first_hw[i] for i in members],
+                                         extents[k], (h, w))
         # ----- final, at the LQ size: per sample JPEG -> resize -> sinc (JPEG and resize done above),
         # or resize -> sinc -> JPEG
-        first = params["jpeg_first"].to(dev)[:, None, None, None]
+        jpeg_first = params["jpeg_first"].to(dev)[:, None, None, None]
         sinc = sinc_kernels(params["sinc_omega"], params["sinc_size"], KERNEL_PAD)
-        x = filter_per_sample(mid, torch.where(params["sinc_on"].to(dev)[:, None, None], sinc, _pulse(b, dev)))
-        x = torch.where(first, x, jpeg_compress(x, params["jpeg2"]))
+        x = filter_per_sample(lq, torch.where(params["sinc_on"].to(dev)[:, None, None], sinc, _pulse(b, dev)))
+        x = torch.where(jpeg_first, x, jpeg_compress(x, params["jpeg2"]))
         return self.finish(x, batch)
 
-    def _canvas_part(self, x: Tensor, params: Params, host1: list[list[int]], extent1: tuple[int, int],
-                     hw: tuple[int, int]) -> Tensor:
-        """From the first resize to the final one, on canvases of ``extent1`` and then of the second-order bound."""
-        (h, w), (out_h, out_w) = hw, (hw[0] // self.lq_scale, hw[1] // self.lq_scale)
+    def _canvas_part(self, x: Tensor, params: Params, first_hw: list[list[int]], first_extent: tuple[int, int],
+                     input_hw: tuple[int, int]) -> Tensor:
+        """From the first resize to the final one, on canvases of ``first_extent`` and then of the second-order
+        bound; ``first_hw`` is each sample's (h, w) after the first resize."""
+        (h, w), (out_h, out_w) = input_hw, (input_hw[0] // self.lq_scale, input_hw[1] // self.lq_scale)
         b, dev = x.shape[0], x.device
-        size1 = torch.tensor(host1, device=dev).reshape(b, 2)
-        x = canvas.resize(x, [[h, w]] * b, host1, params["mode1"].tolist(), extent1)
-        x = add_noise_on_canvas(x, host1, params["noise1"], extent1)
-        x = jpeg_compress(canvas.fill(x, size1, 0, "replicate"), params["jpeg1"])
+        first_size = torch.tensor(first_hw, device=dev).reshape(b, 2)
+        x = canvas.resize(x, [[h, w]] * b, first_hw, params["mode1"].tolist(), first_extent)
+        x = add_noise_on_canvas(x, first_hw, params["noise1"], first_extent)
+        x = jpeg_compress(canvas.fill(x, first_size, 0, "replicate"), params["jpeg1"])
         # ----- second order
-        k2 = torch.where(params["blur2_on"].to(dev)[:, None, None], build_blur_kernels(params["blur2"], KERNEL_PAD),
-                         _pulse(b, dev))
-        x = filter2d(canvas.fill(x, size1, KERNEL_PAD // 2, "reflect"), k2.to(x.dtype), padding="valid")
-        base = torch.tensor([h / self.lq_scale, w / self.lq_scale], device=dev)
-        size2 = (base[None] * params["scale2"].to(dev)[:, None]).floor().long().clamp_min(1)  # int(ori/scale * s)
-        host2 = size2.tolist()
-        extent2 = _bound(h / self.lq_scale, w / self.lq_scale, max(1.0, self.resize2.factor_range[1]))
-        x = canvas.resize(x, host1, host2, params["mode2"].tolist(), extent2)
-        x = add_noise_on_canvas(x, host2, params["noise2"], extent2)
-        first = params["jpeg_first"].to(dev)[:, None, None, None]
-        x = torch.where(first, jpeg_compress(canvas.fill(x, size2, 0, "replicate"), params["jpeg2"]), x)
-        return canvas.resize(x, host2, [[out_h, out_w]] * b, params["mode3"].tolist(), (out_h, out_w))
+        second_kernels = torch.where(params["blur2_on"].to(dev)[:, None, None],
+                                     build_blur_kernels(params["blur2"], KERNEL_PAD), _pulse(b, dev))
+        x = filter2d(canvas.fill(x, first_size, KERNEL_PAD // 2, "reflect"), second_kernels.to(x.dtype),
+                     padding="valid")
+        lq_exact = torch.tensor([h / self.lq_scale, w / self.lq_scale], device=dev)  # Real-ESRGAN's ori_h / scale
+        # int(ori / scale * s), as Real-ESRGAN
+        second_size = (lq_exact[None] * params["scale2"].to(dev)[:, None]).floor().long().clamp_min(1)
+        second_hw = second_size.tolist()
+        second_extent = _bound(h / self.lq_scale, w / self.lq_scale, max(1.0, self.resize2.factor_range[1]))
+        x = canvas.resize(x, first_hw, second_hw, params["mode2"].tolist(), second_extent)
+        x = add_noise_on_canvas(x, second_hw, params["noise2"], second_extent)
+        jpeg_first = params["jpeg_first"].to(dev)[:, None, None, None]
+        x = torch.where(jpeg_first, jpeg_compress(canvas.fill(x, second_size, 0, "replicate"), params["jpeg2"]), x)
+        return canvas.resize(x, second_hw, [[out_h, out_w]] * b, params["mode3"].tolist(), (out_h, out_w))
 
 
 def _pulse(b: int, device: torch.device) -> Tensor:
