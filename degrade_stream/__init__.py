@@ -8,6 +8,7 @@ from .core import (Chain, ChainResult, ConfigError, Params, SampleRandom, Transf
                    as_seed_tensor, derive_seeds, load_chain, named_configs, register, registered_names,
                    save_chain)
 from .stream import PairCache, PairStream
+from . import transforms  # noqa: F401,E402  (registers the built-in stages: the one place they are listed)
 
 __version__ = "0.1.0"
 

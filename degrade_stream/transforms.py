@@ -1,6 +1,8 @@
-"""Imports every built-in transform module so that its ``@register`` runs.
+"""The built-in stages: importing this module runs every built-in ``@register``.
 
-Add one line here per new module of built-in stages.
+``degrade_stream/__init__.py`` imports it, so any import of the package (or of one of its submodules)
+registers them; core itself imports nothing above it. Add one line here per new module of built-in
+stages. Stages from other packages register through entry points instead (core/registry.py).
 """
 from .core import identity  # noqa: F401
 from .degrade import bicubic, blocks, bsrgan, classical, realesrgan  # noqa: F401

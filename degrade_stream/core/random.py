@@ -17,6 +17,8 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from .salts import BATCH_POSITION, BATCH_SEED
+
 _MASK32 = 0xFFFFFFFF
 _GOLDEN = 0x9E3779B9
 
@@ -65,7 +67,7 @@ def as_seed_tensor(seed: int | Sequence[int] | Tensor | None, batch_size: int) -
         raise TypeError(f"seed must be an int or a (B,) int64 tensor, got {seed!r}")
     if isinstance(seed, int):
         base = torch.full((batch_size,), seed, dtype=torch.int64)
-        return derive_seeds(base, 0x5EED) ^ derive_seeds(torch.arange(batch_size, dtype=torch.int64), 0x1D)
+        return derive_seeds(base, BATCH_SEED) ^ derive_seeds(torch.arange(batch_size, dtype=torch.int64), BATCH_POSITION)
     seeds = torch.as_tensor(seed)
     if seeds.dtype.is_floating_point or seeds.dtype == torch.bool:
         raise TypeError(f"seed tensor must hold integers, got dtype {seeds.dtype}")

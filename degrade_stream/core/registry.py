@@ -1,11 +1,21 @@
-"""The transform registry: one explicit key per class, duplicates are an error (unlike BasicSR's)."""
+"""The transform registry: one explicit key per class, duplicates are an error (unlike BasicSR's).
+
+core imports nothing above it. The built-in stages register when the package is imported
+(``degrade_stream/__init__.py`` imports ``degrade_stream/transforms.py``). A stage from another package
+registers through an entry point in the group ``degrade_stream.stages`` (``name = module:Class``),
+loaded by name the first time an unknown type is looked up, as pytest and setuptools load plugins.
+"""
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Callable, TypeVar
 
 from .errors import ConfigError, closest
 
 T = TypeVar("T", bound=type)
+
+#: the entry-point group in which other packages declare their stages
+ENTRY_POINT_GROUP = "degrade_stream.stages"
 
 _TRANSFORMS: dict[str, type] = {}
 
@@ -27,19 +37,48 @@ def register(name: str) -> Callable[[T], T]:
 
 
 def transform_class(name: str, path: str = "type") -> type:
-    """The class registered under ``name``; a ConfigError naming ``path`` and the closest name if unknown."""
-    _load_builtins()
+    """The class registered under ``name`` (or by its entry point); a ConfigError naming ``path`` if unknown."""
+    if isinstance(name, str) and name not in _TRANSFORMS:
+        _load_entry_point(name, path)
     if not isinstance(name, str) or name not in _TRANSFORMS:
-        raise ConfigError(path, f"unknown transform type {name!r}{closest(str(name), _TRANSFORMS)}")
+        choices = set(_TRANSFORMS) | set(_entry_points())
+        raise ConfigError(path, f"unknown transform type {name!r}{closest(str(name), choices)}")
     return _TRANSFORMS[name]
 
 
 def registered_names() -> list[str]:
-    """All registered transform names, sorted."""
-    _load_builtins()
-    return sorted(_TRANSFORMS)
+    """All transform names, sorted: those registered and those declared by an entry point (not loaded)."""
+    return sorted(set(_TRANSFORMS) | set(_entry_points()))
 
 
-def _load_builtins() -> None:
-    """Import the built-in transform modules so their @register decorators run."""
-    from .. import transforms  # noqa: F401  (side effect: registration)
+def _entry_points() -> dict[str, list[metadata.EntryPoint]]:
+    """The entry points of ``degrade_stream.stages`` by name (several if two packages claim one name)."""
+    found: dict[str, list[metadata.EntryPoint]] = {}
+    for point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if all(point.value != other.value for other in found.get(point.name, [])):
+            found.setdefault(point.name, []).append(point)
+    return found
+
+
+def _load_entry_point(name: str, path: str) -> None:
+    """Load the entry point named ``name``, if any; it registers itself or names the class to register."""
+    points = _entry_points().get(name, [])
+    if not points:
+        return
+    where = f"entry point '{name} = {points[0].value}' (group {ENTRY_POINT_GROUP})"
+    if len(points) > 1:
+        values = ", ".join(repr(p.value) for p in points)
+        raise ConfigError(path, f"stage type {name!r} is declared by several entry points in group "
+                                f"{ENTRY_POINT_GROUP}: {values}; uninstall all but one")
+    try:
+        loaded = points[0].load()
+    except Exception as err:  # a plugin may fail in any way on import; say which one failed
+        raise ConfigError(path, f"stage type {name!r}: the {where} failed to load: "
+                                f"{type(err).__name__}: {err}") from err
+    if name in _TRANSFORMS:  # the module's own @register(name) ran on import
+        return
+    from .transform import Transform  # within core
+    if not (isinstance(loaded, type) and issubclass(loaded, Transform)):
+        raise ConfigError(path, f"stage type {name!r}: the {where} gave {loaded!r}, which is not a "
+                                f"Transform subclass and registered no stage named {name!r}")
+    register(name)(loaded)

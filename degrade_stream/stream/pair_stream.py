@@ -31,6 +31,7 @@ import torch
 from ..core.chain import Chain
 from ..core.config import load_chain
 from ..core.random import derive_seeds
+from ..core.salts import PAIR_CROP
 from .batches import to_float_images
 from .cache import PairCache
 from .crop import check_crop_config, paired_random_crop
@@ -40,8 +41,6 @@ from .nodes import build_pipeline
 from .seeds import sample_seeds
 
 logger = logging.getLogger("degrade_stream.stream")
-
-_CROP_SALT = 0xC209
 
 
 class PairStream:
@@ -149,7 +148,7 @@ class PairStream:
             lq = result.lq
             out.update(params=result.params, seeds=seeds)
         if self.crop is not None:
-            crop_seeds = derive_seeds(sample_seeds(self.seed, epoch, keys), _CROP_SALT)
+            crop_seeds = derive_seeds(sample_seeds(self.seed, epoch, keys), PAIR_CROP)
             gt, lq, out["crop"] = paired_random_crop(gt, lq, crop_seeds, **self.crop)
         out.update(gt=gt, lq=lq, key=keys)
         return out, ready_event(self.device)
