@@ -103,22 +103,22 @@ def sample_gaussian_noise(rng: SampleRandom, seeds: Tensor, salt: int, settings:
             "noise_seed": derive_seeds(seeds, salt)}
 
 
-def add_noise_on_canvas(x: Tensor, sizes: list[list[int]], p: Params, field_shape: tuple[int, int]) -> Tensor:
+def add_noise_on_canvas(x: Tensor, sizes: list[list[int]], params: Params, field_shape: tuple[int, int]) -> Tensor:
     """Noise for a ragged canvas (see ``canvas.py``): sample i valid in its top-left ``sizes[i]``.
 
     Gaussian fields are drawn at the fixed ``field_shape`` (from the config, not the batch) and cropped
     to the canvas, so pixel (y, x) gets the same value whatever the canvas; Poisson noise, which depends
     on the sample's own pixels (its level count), runs per Poisson sample on its valid region only.
     """
-    b, c, hc, wc = x.shape
-    field = normal_fields(p["noise_seed"], (c, *field_shape), x)[..., :hc, :wc]
-    gray = p["gray"].to(x.device)[:, None, None, None]
+    _, c, canvas_h, canvas_w = x.shape
+    field = normal_fields(params["noise_seed"], (c, *field_shape), x)[..., :canvas_h, :canvas_w]
+    gray = params["gray"].to(x.device)[:, None, None, None]
     field = torch.where(gray, field[:, :1].expand_as(field), field)
-    out = (x + (p["sigma"].to(x.device, x.dtype) / 255.0)[:, None, None, None] * field).clamp(0.0, 1.0)
-    for i, gaussian in enumerate(p["gaussian"].tolist()):
+    out = (x + (params["sigma"].to(x.device, x.dtype) / 255.0)[:, None, None, None] * field).clamp(0.0, 1.0)
+    for i, gaussian in enumerate(params["gaussian"].tolist()):
         if not gaussian:
             h, w = sizes[i]
             region = x[i:i + 1, :, :h, :w]
-            out[i:i + 1, :, :h, :w] = add_poisson_noise(region, p["poisson_scale"][i:i + 1], p["gray"][i:i + 1],
-                                                        p["noise_seed"][i:i + 1])
+            out[i:i + 1, :, :h, :w] = add_poisson_noise(region, params["poisson_scale"][i:i + 1],
+                                                        params["gray"][i:i + 1], params["noise_seed"][i:i + 1])
     return out
