@@ -17,27 +17,31 @@ from .colour_space import ColourSpace, colour_space_from_config
 from .diffusers_import import WEIGHT_FILES, is_diffusers_folder, read_diffusers_unet, schedule_from_diffusers
 from .schedule import NoiseSchedule, make_schedule
 from .unet import UNet
+from .working_size import config_working_size
 
 BUNDLED = "bundled"
+BUNDLED_FACE = "bundled_face"
+#: checkpoint names of the models shipped in the package: the natural-image model and the face model
+BUNDLED_FOLDERS = {BUNDLED: "ddpm_demo", BUNDLED_FACE: "ddpm_face"}
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-def bundled_checkpoint() -> Path:
-    """The folder of the small demonstration model shipped in the package."""
-    return assets_root() / "ddpm_demo"
+def bundled_checkpoint(name: str = BUNDLED) -> Path:
+    """The folder of a model shipped in the package: ``bundled`` (natural images) or ``bundled_face``."""
+    return assets_root() / BUNDLED_FOLDERS[name]
 
 
 def resolve_spec(spec: str) -> tuple[str, Path]:
     """('project' | 'project-file' | 'diffusers', path) for a checkpoint argument; errors name the path.
 
-    Accepted: ``bundled``; a train-ddpm ``--out`` folder (its latest checkpoint) or one ``step_*`` folder; a
+    Accepted: ``bundled`` (natural images), ``bundled_face`` (aligned faces); a train-ddpm ``--out`` folder (its latest checkpoint) or one ``step_*`` folder; a
     ``.safetensors`` weights file inside such a folder; a diffusers UNet2DModel or pipeline folder, or its
     weights file.
     """
-    if spec in ("", BUNDLED):
-        folder = bundled_checkpoint()
+    if spec in ("", *BUNDLED_FOLDERS):
+        folder = bundled_checkpoint(spec or BUNDLED)
         if not folder.is_dir():
-            raise FileNotFoundError(f"the bundled demo model is missing from the installation: {folder}")
+            raise FileNotFoundError(f"the bundled model {spec or BUNDLED!r} is missing from the installation: {folder}")
         return "project", folder
     path = Path(os.path.expanduser(spec))
     if not path.exists():
@@ -61,6 +65,15 @@ def checkpoint_timesteps(spec: str) -> int:
         return schedule_from_diffusers(folder).timesteps
     _, schedule, _ = read_model(folder.parent if kind == "project-file" else folder, weights=False)
     return schedule.timesteps
+
+
+def checkpoint_working_size(spec: str) -> int | None:
+    """The ``working_size`` a checkpoint was trained at (its config.yaml; None: native, and for diffusers)."""
+    kind, folder = resolve_spec(spec)
+    if kind == "diffusers":
+        return None
+    folder = folder.parent if kind == "project-file" else folder
+    return config_working_size(read_config(folder), str(folder / CONFIG_FILE))
 
 
 def load_unet(spec: str, ema: bool = True) -> tuple[UNet, NoiseSchedule]:

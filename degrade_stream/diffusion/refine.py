@@ -9,6 +9,12 @@ config, and replay from params is exact.
 Cost: samples at t = 0 are the identity and are never sent through the model (a batch of only t = 0
 makes no network call). With ``t_per_step`` set, DDIM gives sample i ceil(t_i / t_per_step) steps (at
 most ``steps``), so the cost follows t; without it every sample of a batch runs ``steps`` slots.
+
+Working resolution (``working_size``, working_size.py): a model trained on images resized so their shorter
+side is ``working_size`` (the face model: 128) refines each image at that size -- resized there with the
+training resize, q-sampled and reversed, and resized back (antialiased bicubic) to the input size; with
+``keep_detail`` the input's detail above the working resolution, x - up(down(x)), is added back. The cost
+then follows the working size, not the input's (a 512 face at 128: 16x fewer pixels per network call).
 """
 from __future__ import annotations
 
@@ -23,8 +29,9 @@ from ..core.registry import register
 from ..core.transform import Params, Transform
 from .ancestral import sample_ancestral
 from .ddim import sample_ddim, sample_ddim_per_t
-from .denoiser import BUNDLED, PRECISIONS, Denoiser, checkpoint_timesteps
+from .denoiser import BUNDLED, PRECISIONS, Denoiser, checkpoint_timesteps, checkpoint_working_size
 from .denoiser_cache import get_denoiser
+from .working_size import MODEL, check_working_size, resize_shorter_side, resize_to
 
 SAMPLERS = ("ddim", "ddpm")
 
@@ -50,7 +57,8 @@ class DDPMRefine(Transform):
 
     def __init__(self, checkpoint: str = BUNDLED, t_range: tuple[int, int] = (0, 250), sampler: str = "ddim",
                  steps: int = 25, eta: float = 0.0, ema: bool = True, precision: str = "auto",
-                 compile: bool = False, t_per_step: int | None = None) -> None:
+                 compile: bool = False, t_per_step: int | None = None, working_size: int | str | None = MODEL,
+                 keep_detail: bool = False) -> None:
         self.checkpoint = checkpoint
         try:
             self.timesteps = checkpoint_timesteps(checkpoint)  # reads the checkpoint's config, not its weights
@@ -72,13 +80,29 @@ class DDPMRefine(Transform):
                 raise ConfigError("t_per_step", f"applies to sampler 'ddim' only; sampler {self.sampler!r} "
                                                 "already takes t_i steps per sample")
         self.t_per_step = t_per_step
+        self.working_size = check_working_size(working_size)
+        if self.working_size == MODEL:
+            try:
+                self.resolution = checkpoint_working_size(checkpoint)  # the resolution it was trained at, or None
+            except (FileNotFoundError, ValueError) as err:
+                raise ConfigError("working_size", str(err)) from None
+        else:
+            self.resolution = self.working_size
+        if not isinstance(keep_detail, bool):
+            raise ConfigError("keep_detail", f"expected true or false, got {keep_detail!r}")
+        self.keep_detail = keep_detail
 
     def to_config(self) -> dict:
-        """As Transform.to_config, without ``t_per_step`` when unset, so configs (and cache hashes) written
-        before the option existed are unchanged."""
+        """As Transform.to_config, without ``t_per_step`` when unset and without ``working_size: model`` /
+        ``keep_detail: false`` (the defaults), so configs (and cache hashes) written before these options
+        existed are unchanged."""
         config = super().to_config()
         if config.get("t_per_step") is None:
             config.pop("t_per_step", None)
+        if config.get("working_size") == MODEL:
+            config.pop("working_size", None)
+        if config.get("keep_detail") is False:
+            config.pop("keep_detail", None)
         return config
 
     def denoiser(self, device: torch.device | str) -> Denoiser:
@@ -124,10 +148,14 @@ class DDPMRefine(Transform):
         return torch.where(keep, batch, r)
 
     def _refine(self, denoiser: Denoiser, batch: Tensor, t_host: Tensor, noise_seed: Tensor) -> Tensor:
-        """q-sample ``batch`` to t and run the reverse process back to 0; 8-bit levels in the batch's dtype."""
+        """q-sample ``batch`` to t and run the reverse process back to 0 (at the working resolution, if any);
+        8-bit levels in the batch's dtype."""
         device = batch.device
         t = t_host.to(device)
-        x, h, w = pad_to_multiple(denoiser.space.to_model(batch.float() * 2 - 1), denoiser.stride)
+        image = batch.float()
+        height, width = image.shape[-2:]
+        work = image if self.resolution is None else resize_shorter_side(image, self.resolution)
+        x, h, w = pad_to_multiple(denoiser.space.to_model(work * 2 - 1), denoiser.stride)
         rng = SampleRandom(noise_seed, device=device)
         shape = tuple(x.shape[1:])
         x_t = denoiser.schedule.q_sample(x, t, rng.normal(*shape))
@@ -141,4 +169,9 @@ class DDPMRefine(Transform):
             r = sample_ddim_per_t(denoiser, x_t, t_host, self.t_per_step, self.steps, self.eta, step_noise)
         else:
             r = sample_ddim(denoiser, x_t, t, self.steps, self.eta, step_noise)
-        return quantize8((denoiser.space.from_model(r[..., :h, :w]) + 1) / 2).to(batch.dtype)
+        r = (denoiser.space.from_model(r[..., :h, :w]) + 1) / 2
+        if work is not image:  # back to the input size; optionally with the input's detail above the working size
+            r = resize_to(r.clamp(0.0, 1.0), height, width)
+            if self.keep_detail:
+                r = r + (image - resize_to(work, height, width))
+        return quantize8(r).to(batch.dtype)

@@ -22,6 +22,7 @@ from torch.utils.data import Dataset, Sampler
 
 from ..core.random import derive_seeds
 from ..io import IMAGE_EXTENSIONS, list_images, load_image
+from .working_size import resize_shorter_side  # shared with ddpm_refine (the same resize at refinement)
 
 log = logging.getLogger(__name__)
 
@@ -109,18 +110,6 @@ def check_decodable(scan: ImageScan, source: str) -> None:
 def _cached_image(path: str) -> Tensor:
     """Decoded images are kept per worker process (a small LRU), so small folders decode once."""
     return load_image(path)
-
-
-def resize_shorter_side(image: Tensor, size: int) -> Tensor:
-    """Resize (3, H, W) so min(H, W) == ``size``, keeping the aspect ratio: antialiased bicubic, clamped
-    to [0, 1]. This is the working-resolution resize of a model trained with ``working_size`` (faces)."""
-    _, h, w = image.shape
-    if min(h, w) == size:
-        return image
-    scale = size / min(h, w)
-    out_h, out_w = max(size, round(h * scale)), max(size, round(w * scale))
-    out = F.interpolate(image[None], size=(out_h, out_w), mode="bicubic", antialias=True, align_corners=False)
-    return out[0].clamp(0.0, 1.0)
 
 
 @functools.lru_cache(maxsize=128)
