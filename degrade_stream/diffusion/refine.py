@@ -24,6 +24,7 @@ from torch import Tensor
 
 from ..core.checks import check_choice, check_int, check_number, check_range
 from ..core.errors import ConfigError
+from ..core.quantize import quantize8
 from ..core.random import SampleRandom
 from ..core.registry import register
 from ..core.transform import Params, Transform
@@ -44,11 +45,6 @@ def pad_to_multiple(x: Tensor, stride: int) -> tuple[Tensor, int, int]:
         return x, h, w
     mode = "reflect" if ph < h and pw < w else "replicate"
     return F.pad(x, (0, pw, 0, ph), mode=mode), h, w
-
-
-def quantize8(x: Tensor) -> Tensor:
-    """Clamp to [0, 1] and round to the 256 levels of an 8-bit image (stored exactly by a lossless cache)."""
-    return torch.round(x.clamp(0.0, 1.0) * 255.0) / 255.0
 
 
 @register("ddpm_refine")
