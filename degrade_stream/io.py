@@ -11,6 +11,7 @@ from PIL import Image
 from torch import Tensor
 
 from .atomic import atomic_target
+from .core.quantize import uint8_levels
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -78,7 +79,7 @@ def to_uint8(image: Tensor) -> np.ndarray:
     """(3, H, W) float in [0, 1] -> HWC uint8, rounded to nearest."""
     if image.dim() != 3 or image.shape[0] != 3:
         raise ValueError(f"expected a (3, H, W) image, got shape {tuple(image.shape)}")
-    arr = (image.detach().float().clamp(0, 1) * 255.0).round().to(torch.uint8).cpu().numpy()
+    arr = uint8_levels(image.detach().float()).cpu().numpy()
     return arr.transpose(1, 2, 0)
 
 

@@ -22,7 +22,9 @@ from tqdm import tqdm
 
 from .. import __version__
 from ..core.config import load_chain, resolve_config
+from ..core.device import resolve_device
 from ..core.params import params_to
+from ..core.quantize import quantize8
 from ..io import load_image, save_image
 from ..stream.seeds import sample_seeds
 from .output_folder import PARTS_DIR, finished_pairs, merge_records, prepare_output, remove_stale_temp_files
@@ -51,21 +53,6 @@ class SynthesisSummary:
         if self.skipped:
             text += f" (reasons in {self.out / 'skipped.txt'})"
         return text
-
-
-def resolve_device(device: str | None) -> torch.device:
-    """'auto'/None: cuda:LOCAL_RANK when CUDA is available, else CPU; otherwise the named device."""
-    if device in (None, "auto"):
-        if torch.cuda.is_available():
-            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        return torch.device("cpu")
-    try:
-        chosen = torch.device(device)
-    except RuntimeError as err:
-        raise ValueError(f"--device: {err}") from None
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: CUDA is not available on this machine (use --device cpu)")
-    return chosen
 
 
 def _json_leaf(value: Tensor) -> Any:
@@ -106,7 +93,7 @@ def _seeds_for(units: list[PairUnit], seed: int) -> Tensor:
 def _load_hq(path: Path, height: int, width: int) -> Tensor:
     """The HQ image quantised to 8 bits (what gt/ stores) and cropped to a multiple of the scale."""
     image = load_image(path)[:, :height, :width]
-    return (image * 255.0).round() / 255.0
+    return quantize8(image)
 
 
 def synthesize_pairs(config: str | os.PathLike | Mapping[str, Any], hq_dir: str | os.PathLike,

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from ..core.device import default_device, local_rank
 from ..core.random import derive_seeds
 from .checkpoint import (list_checkpoints, load_state_checked, read_config, read_train_state, read_weights,
                          resolve_checkpoint, write_checkpoint, EMA_FILE, MODEL_FILE)
@@ -45,7 +46,7 @@ class Distributed:
     @classmethod
     def from_env(cls) -> "Distributed":
         world = int(os.environ.get("WORLD_SIZE", "1"))
-        return cls(int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0")), world)
+        return cls(int(os.environ.get("RANK", "0")), local_rank(), world)
 
     @property
     def writer(self) -> bool:
@@ -117,7 +118,7 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.
     if dist_info.world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     if device is None:
-        device = torch.device(f"cuda:{dist_info.local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+        device = default_device()  # cuda:LOCAL_RANK, as dist_info.local_rank
     device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.set_device(device)

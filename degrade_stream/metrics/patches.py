@@ -1,7 +1,8 @@
 """Patches for realism statistics: fixed-size crops whose origins lie on the 8-pixel grid.
 
-The 8-px alignment keeps JPEG's 8x8 block boundaries at the same place in every patch, so the
-blockiness statistic measures the codec, not the crop phase (see ../shared/DESIGN.md).
+JPEG's 8x8 block grid starts at the image origin (ITU-T T.81, sec. A.2), so the 8-px alignment keeps the
+block boundaries at the same place in every patch, and the blockiness statistic measures the codec, not
+the crop phase.
 """
 from __future__ import annotations
 

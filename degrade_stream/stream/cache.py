@@ -45,6 +45,7 @@ from torch import Tensor
 from ..core.chain import Chain
 from ..core.inputs import check_image_batch
 from ..core.params import cat_params
+from ..core.quantize import uint8_levels
 from .cache_size import SharedSize
 from .entry import CorruptEntry, encode_entry, read_entry, write_atomic
 from .seeds import Key, content_keys, key_strings, sample_seeds, variant_index
@@ -223,7 +224,7 @@ class PairCache:
         """One chain call on the samples ``index``; their 8-bit LQ go into ``made``."""
         sel = torch.tensor(index, dtype=torch.int64)
         result = chain(hq[sel.to(hq.device)], seed=seeds[sel], check=False)
-        lq8 = (result.lq.clamp(0, 1) * 255.0).round_().to(torch.uint8)
+        lq8 = uint8_levels(result.lq)
         for j, i in enumerate(index):
             made[i] = lq8[j]
         return result.params

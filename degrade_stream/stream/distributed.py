@@ -6,10 +6,9 @@ the same keys, on its own device, and all ranks may share one PairCache folder.
 """
 from __future__ import annotations
 
-import os
-
-import torch
 import torch.distributed as dist
+
+from ..core.device import default_device  # noqa: F401  (the device a rank uses; PairStream's default)
 
 
 def rank_and_world() -> tuple[int, int]:
@@ -17,10 +16,3 @@ def rank_and_world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
-
-
-def default_device() -> torch.device:
-    """``cuda:LOCAL_RANK`` when CUDA is available (LOCAL_RANK from torchrun, default 0), else CPU."""
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    return torch.device("cpu")
