@@ -1,6 +1,6 @@
 """ddpm_refine at a working resolution (issue 14): a face comes back at its input size, the network sees the
 working size, ``working_size: null`` (and ``model`` for a checkpoint without one) is bit-identical to the
-native path, keep_detail adds back x - up(down(x)), and batch independence, determinism, replay and the
+native path, the input's detail x - up(down(x)) is added back, and batch independence, determinism, replay and the
 RNG contract still hold."""
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def test_working_size_null_is_bit_identical_to_the_native_refiner(face_ckpt, nat
     assert torch.equal(out.lq, reference)
     # a checkpoint without working_size under the default "model": the same native path, and an unchanged config
     native = refiner(native_ckpt, t_range=[20, 60])
-    assert "working_size" not in native.stages[0].to_config() and "keep_detail" not in native.stages[0].to_config()
+    assert "working_size" not in native.stages[0].to_config()
     assert torch.equal(native(x, seed=seeds).lq,
                        _native_reference(denoiser_cache.get_denoiser(native_ckpt, "cpu"), x, t,
                                          out.params[0]["noise_seed"]))
@@ -177,28 +177,43 @@ def test_no_global_rng_is_used(face_ckpt):
     assert torch.equal(chain(x, seed=torch.tensor([8, 9])).lq, first)
 
 
-def test_keep_detail_adds_back_the_detail_above_the_working_size(face_ckpt):
+def _working_reference(denoiser: Denoiser, x: torch.Tensor, t: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
+    """The working-size refinement spelled out: down to WORK, q-sample and DDIM there, up to the input size,
+    plus the input's detail above WORK, x - up(down(x)); rounded to 8 bit once."""
+    height, width = x.shape[-2:]
+    down = resize_shorter_side(x, WORK)
+    z = denoiser.space.to_model(down * 2 - 1)
+    rng = SampleRandom(seeds)
+    shape = tuple(z.shape[1:])
+    z_t = denoiser.schedule.q_sample(z, t, rng.normal(*shape))
+    r = sample_ddim_per_t(denoiser, z_t, t, 10, 8, 0.0, lambda step: rng.fork(step).normal(*shape))
+    r = ((denoiser.space.from_model(r) + 1) / 2).clamp(0, 1)
+    return quantize8(resize_to(r, height, width) + (x - resize_to(down, height, width)))
+
+
+def test_the_result_is_the_upscaled_refinement_plus_the_detail_above_the_working_size(face_ckpt, monkeypatch):
     x = faces(2, 128, seed=4)
     params = [{"t": torch.tensor([30, 50]), "noise_seed": torch.tensor([5, 6])}]
-    plain = refiner(face_ckpt)(x, params=params).lq
-    kept_chain = refiner(face_ckpt, keep_detail=True)
-    kept = kept_chain(x, params=params).lq
-    assert kept_chain.stages[0].to_config()["keep_detail"] is True
+    out = refiner(face_ckpt)(x, params=params).lq
+    reference = _working_reference(denoiser_cache.get_denoiser(face_ckpt, "cpu"), x, params[0]["t"],
+                                   params[0]["noise_seed"])
+    assert torch.equal(out, reference)
     detail = x - resize_to(resize_shorter_side(x, WORK), 128, 128)
     assert detail.abs().mean() > 0.01  # the test images do have detail above 32 px
-    inside = (kept > 0) & (kept < 1) & (plain > 0) & (plain < 1)  # where neither result was clipped
+    from degrade_stream.diffusion.refine import DDPMRefine
+    monkeypatch.setattr(DDPMRefine, "ADD_DETAIL", False)  # the measurement switch of face_keep_detail.py
+    plain = refiner(face_ckpt)(x, params=params).lq
+    inside = (out > 0) & (out < 1) & (plain > 0) & (plain < 1)  # where neither result was clipped
     assert inside.float().mean() > 0.9
-    # each result is rounded to 8 bit once: the difference is the detail within one level
-    assert ((kept - plain - detail)[inside]).abs().max() <= 1 / 255 + 1e-6
-    assert not torch.equal(kept, plain)
+    assert ((out - plain - detail)[inside]).abs().max() <= 1 / 255 + 1e-6  # two 8-bit roundings
 
 
-def test_bad_working_size_and_keep_detail_are_errors_naming_the_key(face_ckpt, tmp_path):
+def test_bad_working_size_is_an_error_naming_the_key(face_ckpt, tmp_path):
     for value, text in (("auto", "working_size"), (4, "working_size"), (12.5, "working_size"), (True, "working_size")):
         with pytest.raises(ConfigError, match=text):
             refiner(face_ckpt, working_size=value)
     with pytest.raises(ConfigError, match="keep_detail"):
-        refiner(face_ckpt, keep_detail="yes")
+        refiner(face_ckpt, keep_detail=True)  # not an option: the detail is always added back (measured)
     bad = tmp_path / "bad"
     _checkpoint(bad, None)
     config_file = bad / "step_00000001" / "config.yaml"
