@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..io import IMAGE_EXTENSIONS, list_images
+from ..io import IMAGE_EXTENSIONS, flat_name, list_images
 
 #: More LQ variants per image than this is taken for a typo (the plan holds one entry per pair in memory).
 MAX_VARIANTS = 1000
@@ -46,11 +46,6 @@ class PairPlan:
     @property
     def pair_count(self) -> int:
         return sum(len(b) for b in self.batches)
-
-
-def output_name(relative: Path) -> str:
-    """Flat output name of an input file: sub/dir/x.png -> sub__dir__x (BasicSR reads one flat folder)."""
-    return relative.with_suffix("").as_posix().replace("/", "__")
 
 
 def _image_size(path: Path) -> tuple[int, int]:
@@ -101,7 +96,7 @@ def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size:
     groups: dict[tuple[int, int], list[PairUnit]] = defaultdict(list)
     for path in paths:
         relative = path.relative_to(hq_dir)
-        key, name = relative.as_posix(), output_name(relative)
+        key, name = relative.as_posix(), flat_name(relative)
         if name in names:
             raise ValueError(f"{names[name]} and {key} would both be written as {name}.png; rename one of them")
         names[name] = key

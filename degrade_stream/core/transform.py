@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from .checks import check_int, check_number
 from .errors import ConfigError, closest
 from .random import SampleRandom, as_seed_tensor
+from .validate import check_value, type_hints
 
 Params = dict[str, Any]  # name -> (B, ...) tensor, or a nested Params
 
@@ -114,7 +113,8 @@ def _init_arguments(cls: type) -> list[str]:
 
 
 def _recording_init(init: Any) -> Any:
-    """Wrap ``__init__`` to type-check arguments against annotations and record them for to_config."""
+    """Wrap ``__init__`` to check arguments against their annotations (core/validate.py) and record them
+    for to_config."""
     sig = inspect.signature(init)
 
     @functools.wraps(init)
@@ -125,10 +125,10 @@ def _recording_init(init: Any) -> Any:
             except TypeError as err:
                 raise ConfigError("", f"{type(self).__name__}: {err}") from None
             bound.apply_defaults()
-            hints = _hints(init)
+            hints = type_hints(init)
             config = {}
             for name, value in list(bound.arguments.items())[1:]:
-                value = _coerce(name, value, hints.get(name))
+                value = check_value(name, value, hints.get(name))
                 bound.arguments[name] = value
                 config[name] = value
             self._config = config
@@ -136,52 +136,6 @@ def _recording_init(init: Any) -> Any:
         init(self, *args, **kwargs)
 
     return wrapper
-
-
-@functools.lru_cache(maxsize=None)
-def _hints(init: Any) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(init)
-    except Exception:  # unresolved forward references: skip automatic type checks
-        return {}
-
-
-def _coerce(name: str, value: Any, hint: Any) -> Any:
-    """Check basic types from annotations; lists become tuples for tuple-annotated arguments."""
-    if hint is None or hint is Any:
-        return value
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        if value is None and type(None) in args:
-            return None
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1:
-            return _coerce(name, value, rest[0])
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(name, f"expected true/false, got {type(value).__name__} {value!r}")
-        return value
-    if hint is int:
-        return check_int(name, value)
-    if hint is float:
-        return check_number(name, value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(name, f"expected a string, got {type(value).__name__} {value!r}")
-        return value
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(name, f"expected a list, got {type(value).__name__} {value!r}")
-        if args and args[-1] is not Ellipsis:
-            if len(value) != len(args):
-                raise ConfigError(name, f"expected a list of {len(args)} values, got {value!r}")
-            return tuple(_coerce(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args)))
-        if args:
-            return tuple(_coerce(f"{name}[{i}]", v, args[0]) for i, v in enumerate(value))
-        return tuple(value)
-    return value
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,140 @@
+"""One validation system: config values checked against their type annotations.
+
+Both ``Transform.__init__`` signatures (core/transform.py) and config dataclasses such as
+``TrainConfig`` (diffusion/train_config.py) are validated here, so a key is checked the same way
+wherever it is declared. A field states its constraints in its annotation:
+
+- ``bool``, ``int``, ``float``, ``str``: the type (NaN and infinities are refused for numbers);
+- ``Literal["a", "b"]``: one of the choices (a typo gets the closest suggestion);
+- ``tuple[X, Y]`` / ``tuple[X, ...]``: a list of that many elements, each checked as ``name[i]``;
+- ``X | None``: None, or an X;
+- ``Annotated[X, Bounds(low=..., high=..., below=...)]``: a number within the bounds;
+- ``Annotated[X, Parser(build)]``: a nested value built by ``build(value, name)``.
+
+Every error is a ConfigError whose key is the argument or field name (``adam_betas[1]``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Mapping
+
+from .checks import check_choice, check_int, check_number
+from .errors import ConfigError, closest
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Limits of a number: ``low <= value <= high`` and ``value < below`` (each optional)."""
+
+    low: float | None = None
+    high: float | None = None
+    below: float | None = None
+
+
+@dataclass(frozen=True)
+class Parser:
+    """Builds a nested value (a sub-config) from its raw config value and its key."""
+
+    build: Callable[[Any, str], Any]
+
+
+@functools.lru_cache(maxsize=None)
+def type_hints(obj: Any) -> dict[str, Any]:
+    """The resolved annotations of a class or function, ``Annotated`` extras kept; {} if unresolvable."""
+    try:
+        return typing.get_type_hints(obj, include_extras=True)
+    except Exception:  # unresolved forward references: skip automatic checks
+        return {}
+
+
+def check_value(name: str, value: Any, hint: Any) -> Any:
+    """``value`` checked against the annotation ``hint``; lists become tuples for tuple hints."""
+    if hint is None or hint is Any:
+        return value
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        return _check_annotated(name, value, args[0], hint.__metadata__)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        rest = [a for a in args if a is not type(None)]
+        return check_value(name, value, rest[0]) if len(rest) == 1 else value
+    if origin is Literal:
+        return check_choice(name, value, args)
+    if origin is tuple:
+        return _check_tuple(name, value, args)
+    return _check_scalar(name, value, hint)
+
+
+def check_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
+    """The keyword arguments for dataclass ``cls`` from the mapping ``data``, each checked against its
+    field's annotation; ``what`` names the mapping in the error when it is not one."""
+    if not isinstance(data, Mapping):
+        raise ConfigError("", f"{what} must be a mapping, got {type(data).__name__}")
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in names:
+            raise ConfigError(str(key), f"unknown key{closest(str(key), names)}; expected one of {names}")
+    hints = type_hints(cls)
+    return {key: check_value(key, data[key], hints.get(key)) for key in names if key in data}
+
+
+def check_field(cls: type, name: str, value: Any) -> Any:
+    """One field of dataclass ``cls`` checked against its annotation (for ``replace``-style updates)."""
+    return check_value(name, value, type_hints(cls).get(name))
+
+
+def _check_annotated(name: str, value: Any, base: Any, extras: tuple[Any, ...]) -> Any:
+    for extra in extras:
+        if isinstance(extra, Parser):
+            try:
+                return extra.build(value, name)
+            except ConfigError:
+                raise
+            except (ValueError, TypeError) as err:  # the builder's message already names the key
+                raise ConfigError("", str(err)) from None
+    value = check_value(name, value, base)
+    for extra in extras:
+        if isinstance(extra, Bounds):
+            value = _check_bounds(name, value, base, extra)
+    return value
+
+
+def _check_bounds(name: str, value: Any, base: Any, bounds: Bounds) -> Any:
+    check = check_int if base is int else check_number
+    value = check(name, value, bounds.low, bounds.high)
+    if bounds.below is not None and value >= bounds.below:
+        raise ConfigError(name, f"must be < {bounds.below}, got {value}")
+    return value
+
+
+def _check_tuple(name: str, value: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(name, f"expected a list, got {type(value).__name__} {value!r}")
+    if args and args[-1] is not Ellipsis:
+        if len(value) != len(args):
+            raise ConfigError(name, f"expected a list of {len(args)} values, got {value!r}")
+        return tuple(check_value(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args)))
+    if args:
+        return tuple(check_value(f"{name}[{i}]", v, args[0]) for i, v in enumerate(value))
+    return tuple(value)
+
+
+def _check_scalar(name: str, value: Any, hint: Any) -> Any:
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(name, f"expected true/false, got {type(value).__name__} {value!r}")
+        return value
+    if hint is int:
+        return check_int(name, value)
+    if hint is float:
+        return check_number(name, value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(name, f"expected a string, got {type(value).__name__} {value!r}")
+        return value
+    return value
