@@ -38,7 +38,8 @@ setup(
         "safetensors>=0.4",
     ],
     extras_require={
-        "test": ["pytest>=7.4"],
+        "test": ["pytest>=7.4", "cmaes>=0.10"],  # cmaes: the calibrate tests run in CI
+        "calibrate": ["cmaes>=0.10"],  # degrade-stream calibrate's optimiser (CMA-ES, numpy only)
         "plot": ["matplotlib>=3.7"],
     },
     entry_points={"console_scripts": ["degrade-stream=degrade_stream.cli.main:main"]},

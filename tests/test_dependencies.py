@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: import name -> distribution name, where they differ
 DISTRIBUTION = {"yaml": "pyyaml", "PIL": "pillow"}
-#: imported only where the user opts in: the "plot" extra, and the frameworks the plugins adapt
-OPTIONAL = {"matplotlib", "basicsr", "mmagic", "mmengine", "mmcv"}
+#: imported only where the user opts in: the "plot" and "calibrate" extras, and the frameworks the plugins adapt
+OPTIONAL = {"matplotlib", "cmaes", "basicsr", "mmagic", "mmengine", "mmcv"}
 
 
 def _setup_list(keyword: str) -> list[str]:
