@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 
 from ..core.device import default_device, local_rank
 from ..core.random import derive_seeds
+from ..core.salts import TRAIN_STEP_NOISE
 from .checkpoint import (list_checkpoints, load_state_checked, read_config, read_train_state, read_weights,
                          resolve_checkpoint, write_checkpoint, EMA_FILE, MODEL_FILE)
 from .colour_space import ColourSpace
@@ -81,7 +82,7 @@ def draw_t(config: TrainConfig, batch: int, g: torch.Generator, device: torch.de
 def step_noise(config: TrainConfig, step: int, rank: int, batch: int, shape: tuple[int, ...],
                device: torch.device) -> tuple[Tensor, Tensor]:
     """(t, eps) for one training step: t from ``draw_t``, standard normal eps."""
-    key = int(derive_seeds(torch.tensor([config.seed], dtype=torch.int64), 0x7EA1, step, rank)[0])
+    key = int(derive_seeds(torch.tensor([config.seed], dtype=torch.int64), TRAIN_STEP_NOISE, step, rank)[0])
     g = torch.Generator(device=device).manual_seed(key)
     t = draw_t(config, batch, g, device)
     noise = torch.randn((batch, *shape), generator=g, device=device)
@@ -110,21 +111,49 @@ def _check_resume_config(stored: dict[str, Any], wanted: dict[str, Any], source:
                          "resume without --config to continue with the stored one")
 
 
-def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.PathLike], out_dir: str | os.PathLike, resume: bool = False,
-          steps: int | None = None, device: str | torch.device | None = None, progress: bool = True,
-          on_step: Callable[[int, float], None] | None = None) -> Path:
+def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.PathLike], out_dir: str | os.PathLike,
+          resume: bool = False, steps: int | None = None, device: str | torch.device | None = None,
+          progress: bool = True, on_step: Callable[[int, float], None] | None = None) -> Path:
     """Train (or resume) and return the last checkpoint folder. ``config`` may be None when resuming."""
+    dist_info, device = setup_process(device)
+    out = Path(out_dir)
+    start = restore_start(config, out, resume, steps)
+    usable = scan_training_images(start.config, lq_dir, dist_info)
+    loop = build_loop(start, dist_info, device, out)
+    loader = make_loader(start.config, usable, start.step, dist_info, loop.cuda)
+    last = loop.run_forked(loader, start, progress, on_step)
+    if dist_info.world > 1:
+        dist.barrier()
+    return last if last is not None else resolve_checkpoint(out)
+
+
+@dataclass
+class RunStart:
+    """Where a run starts: its recipe, its first step and, when resuming, the checkpoint and its state."""
+
+    config: TrainConfig
+    step: int = 0
+    ckpt: Path | None = None
+    state: dict[str, Any] | None = None
+
+
+def setup_process(device: str | torch.device | None) -> tuple[Distributed, torch.device]:
+    """Join the torchrun process group (when launched by torchrun) and pick this process's device."""
     dist_info = Distributed.from_env()
     if dist_info.world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     if device is None:
-        device = default_device()  # cuda:LOCAL_RANK, as dist_info.local_rank
+        device = torch.device(f"cuda:{dist_info.local_rank}") if torch.cuda.is_available() else torch.device("cpu")
     device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    out = Path(out_dir)
+    return dist_info, device
 
-    start, state, ckpt = 0, None, None
+
+def restore_start(config: TrainConfig | None, out: Path, resume: bool, steps: int | None) -> RunStart:
+    """A fresh start at step 0, or (``resume``) the latest checkpoint in ``out`` with its stored recipe;
+    ``steps`` replaces the recipe's step count. Refuses to overwrite checkpoints or to resume nothing."""
+    start = RunStart(config) if config is not None else None
     existing = list_checkpoints(out)
     if resume:
         if not existing:
@@ -133,18 +162,23 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.
         stored = read_config(ckpt)
         if config is not None:
             _check_resume_config(stored, config.to_dict(), ckpt)
-        config = TrainConfig.from_dict(stored)
         state = read_train_state(ckpt)
-        start = int(state["step"])
+        start = RunStart(TrainConfig.from_dict(stored), int(state["step"]), ckpt, state)
     elif existing:
         raise FileExistsError(f"{out} already holds checkpoints; pass --resume to continue, or choose a new --out")
-    if config is None:
+    if start is None:
         raise ValueError("a training config is required unless resuming")
     if steps is not None:
-        config = config.with_steps(steps)
-    if start >= config.steps:
-        raise ValueError(f"the checkpoint is already at step {start}; pass --steps larger than that to train further")
+        start.config = start.config.with_steps(steps)
+    if start.step >= start.config.steps:
+        raise ValueError(f"the checkpoint is already at step {start.step}; "
+                         "pass --steps larger than that to train further")
+    return start
 
+
+def scan_training_images(config: TrainConfig, lq_dir: str | os.PathLike | list[str | os.PathLike],
+                         dist_info: Distributed) -> list[Path]:
+    """The usable images under ``lq_dir`` (at least one must decode); rank 0 logs what was skipped or padded."""
     scan = scan_images(lq_dir, config.crop if config.working_size is None else 0, config.small_images)
     check_decodable(scan, " ".join(map(str, lq_dir)) if isinstance(lq_dir, (list, tuple)) else str(lq_dir))
     if dist_info.writer:
@@ -153,7 +187,13 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.
         for path in scan.padded:
             log.warning("%s is smaller than the %dpx crop: reflect-padded", path, config.crop)
         log.info("training on %d images under %s (%d skipped)", len(scan.usable), lq_dir, len(scan.skipped))
+    return scan.usable
 
+
+def build_loop(start: RunStart, dist_info: Distributed, device: torch.device, out: Path) -> "_Loop":
+    """The model (initial weights from the seed), EMA, optimizer and learning-rate schedule, restored from
+    the checkpoint when resuming, wrapped in DDP under torchrun."""
+    config = start.config
     with torch.random.fork_rng(devices=[]):  # initial weights from the seed; the caller's RNG state is untouched
         torch.default_generator.manual_seed(config.seed)  # CPU only: torch.manual_seed would reseed CUDA too
         model = UNet(config.model)
@@ -162,39 +202,26 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.
     ema = EMA(model, config.ema_decay, config.ema_warmup, config.ema_power)
     optimizer = make_optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
-    if ckpt is not None:
-        load_state_checked(model, read_weights(ckpt / MODEL_FILE), str(ckpt / MODEL_FILE))
-        ema.load_state_dict(state["ema"], read_weights(ckpt / EMA_FILE))
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["lr_scheduler"])
+    if start.ckpt is not None and start.state is not None:
+        load_state_checked(model, read_weights(start.ckpt / MODEL_FILE), str(start.ckpt / MODEL_FILE))
+        ema.load_state_dict(start.state["ema"], read_weights(start.ckpt / EMA_FILE))
+        optimizer.load_state_dict(start.state["optimizer"])
+        scheduler.load_state_dict(start.state["lr_scheduler"])
     net: torch.nn.Module = model
     if dist_info.world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
     autocast = cuda and config.precision in ("auto", "bf16")
     schedule = make_schedule(config.schedule).to(device)
+    return _Loop(config, dist_info, device, net, model, ema, optimizer, scheduler, schedule, out, autocast)
 
-    loader = DataLoader(RandomCrops(scan.usable, config.crop, config.seed, config.crop_grid, config.augment,
-                                    config.working_size),
-                        batch_size=config.batch_size,
-                        sampler=StepSampler(start, config.steps, config.batch_size, dist_info.rank, dist_info.world),
-                        num_workers=config.num_workers, pin_memory=cuda, drop_last=True,
-                        persistent_workers=False)
-    loop = _Loop(config, dist_info, device, net, model, ema, optimizer, scheduler, schedule, out, autocast)
-    # The loop's global RNG (only dropout draws from it) is forked: seeded from the recipe, or restored
-    # from the checkpoint, and the caller's RNG state is left untouched either way.
-    with torch.random.fork_rng(devices=[device] if cuda else []):
-        if state is not None:
-            torch.set_rng_state(state["torch_rng"])
-            if cuda and "cuda_rng" in state:
-                torch.cuda.set_rng_state(state["cuda_rng"], device)
-        else:
-            torch.default_generator.manual_seed(config.seed)
-            if cuda:
-                torch.cuda.manual_seed(config.seed)
-        last = loop.run(loader, start, progress, on_step)
-    if dist_info.world > 1:
-        dist.barrier()
-    return last if last is not None else resolve_checkpoint(out)
+
+def make_loader(config: TrainConfig, usable: list[Path], start: int, dist_info: Distributed,
+                cuda: bool) -> DataLoader:
+    """Batches of random crops for steps ``start`` to ``config.steps``, this rank's shard of each step."""
+    crops = RandomCrops(usable, config.crop, config.seed, config.crop_grid, config.augment, config.working_size)
+    return DataLoader(crops, batch_size=config.batch_size,
+                      sampler=StepSampler(start, config.steps, config.batch_size, dist_info.rank, dist_info.world),
+                      num_workers=config.num_workers, pin_memory=cuda, drop_last=True, persistent_workers=False)
 
 
 class _Loop:
@@ -237,6 +264,21 @@ class _Loop:
         self.scheduler.step()
         self.ema.update(self.model)
         return loss.detach()
+
+    def run_forked(self, loader: DataLoader, start: RunStart, progress: bool,
+                   on_step: Callable[[int, float], None] | None) -> Path | None:
+        """``run`` under a forked global RNG (only dropout draws from it): seeded from the recipe, or
+        restored from the checkpoint; the caller's RNG state is left untouched either way."""
+        with torch.random.fork_rng(devices=[self.device] if self.cuda else []):
+            if start.state is not None:
+                torch.set_rng_state(start.state["torch_rng"])
+                if self.cuda and "cuda_rng" in start.state:
+                    torch.cuda.set_rng_state(start.state["cuda_rng"], self.device)
+            else:
+                torch.default_generator.manual_seed(self.config.seed)
+                if self.cuda:
+                    torch.cuda.manual_seed(self.config.seed)
+            return self.run(loader, start.step, progress, on_step)
 
     def run(self, loader: DataLoader, start: int, progress: bool,
             on_step: Callable[[int, float], None] | None) -> Path | None:
