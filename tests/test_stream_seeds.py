@@ -73,3 +73,40 @@ def test_content_keys_follow_pixels_not_position():
     y = x.clone()
     y[0, 0, 0, 0] += 1e-3
     assert content_keys(y)[0] != keys[0]
+
+
+def test_visit_seeds_give_each_visit_of_a_key_the_seed_of_its_visit_number():
+    from degrade_stream.stream.seeds import visit_seeds
+
+    hq = torch.zeros(3, 3, 4, 4)
+    visits: dict[str, int] = {}
+    first = visit_seeds(5, ["a", "b", "a"], hq, visits)  # "a" twice: visits 0 and 1, in batch order
+    assert first.tolist() == [sample_seeds(5, 0, ["a"]).item(), sample_seeds(5, 0, ["b"]).item(),
+                              sample_seeds(5, 1, ["a"]).item()]
+    assert visits == {"a": 2, "b": 1}
+    again = visit_seeds(5, [Path("b"), 7, "a"], hq, visits)  # keys as str(): a path and an int too
+    assert again.tolist() == [sample_seeds(5, 1, ["b"]).item(), sample_seeds(5, 0, ["7"]).item(),
+                              sample_seeds(5, 2, ["a"]).item()]
+    assert visits == {"a": 3, "b": 2, "7": 1}
+
+
+def test_visit_seeds_key_every_sample_by_its_pixels_when_a_key_is_missing():
+    from degrade_stream.stream.seeds import visit_seeds
+
+    hq = torch.stack([torch.zeros(3, 4, 4), torch.ones(3, 4, 4)])
+    visits: dict[str, int] = {}
+    seeds = visit_seeds(1, ["a", None], hq, visits)
+    assert seeds.tolist() == sample_seeds(1, 0, content_keys(hq)).tolist()
+    assert sorted(visits) == sorted(content_keys(hq)) and set(visits.values()) == {1}
+
+
+def test_content_seeds_follow_the_name_and_the_pixels():
+    from degrade_stream.stream.seeds import content_seeds
+
+    hq = torch.stack([torch.zeros(3, 4, 4), torch.full((3, 4, 4), 0.5)])
+    seeds = content_seeds(2, ["x.png", "y.png"], hq)
+    expected = [f"x.png|{content_keys(hq[:1])[0]}", f"y.png|{content_keys(hq[1:])[0]}"]
+    assert seeds.tolist() == sample_seeds(2, 0, expected).tolist()
+    assert content_seeds(2, ["x.png"], hq[1:]).item() != seeds[0].item()  # other pixels, other seed
+    with pytest.raises(ValueError, match=r"expected one name per image \(2\), got 1"):
+        content_seeds(2, ["x.png"], hq)

@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..io import IMAGE_EXTENSIONS, flat_name, list_images
+from ..stream.crop import scale_multiple
 
 #: More LQ variants per image than this is taken for a typo (the plan holds one entry per pair in memory).
 MAX_VARIANTS = 1000
@@ -106,7 +107,7 @@ def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size:
         except Exception as err:  # PIL raises many types for corrupt/unsupported files
             skipped[key] = f"cannot read image: {err}"
             continue
-        height, width = height // scale * scale, width // scale * scale
+        height, width = scale_multiple(height, width, scale)
         if height < max(min_side, 1) or width < max(min_side, 1):
             skipped[key] = (f"too small: {width}x{height} px after cropping to a multiple of the scale {scale}; "
                             f"this chain needs at least {min_side}x{min_side} px")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..core.quantize import quantize8
 from ..core.random import SampleRandom, derive_seeds
 from ..core.transform import Params
 from .settings import NoiseSettings
@@ -68,7 +69,7 @@ def _levels(img8: Tensor) -> Tensor:
 
 def _poisson_noise(img: Tensor, gens: list[torch.Generator]) -> Tensor:
     """Shot noise of an image (B,C,H,W) rounded to 8 bit: Poisson(img * vals) / vals - img."""
-    img8 = (img * 255.0).round().clamp(0.0, 255.0) / 255.0
+    img8 = quantize8(img)
     vals = _levels(img8)[:, None, None, None]
     rate = img8 * vals
     counts = torch.stack([torch.poisson(rate[i], generator=g) for i, g in enumerate(gens)])

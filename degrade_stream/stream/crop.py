@@ -1,4 +1,5 @@
-"""Aligned random crop of (GT, LQ) pairs after synthesis, with flips and 90-degree rotation.
+"""Aligned random crop of (GT, LQ) pairs after synthesis, with flips and 90-degree rotation; the crop of
+an HQ image to a multiple of the scale (so GT = scale x LQ exactly) that every entry point shares.
 
 The same augmentation BasicSR applies in ``paired_random_crop`` + ``augment`` (hflip, vflip and
 H/W transpose, each with probability 1/2), but batched on the device and drawn per sample from
@@ -6,14 +7,37 @@ its own seed, so a cache can hold whole sub-images while training sees fresh ran
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from ..core.random import SampleRandom
 
 CROP_KEYS = ("gt_size", "flip", "rot90")
+
+Image = TypeVar("Image", Tensor, np.ndarray)
+
+
+def scale_multiple(height: int, width: int, scale: int) -> tuple[int, int]:
+    """The largest (height, width) not above the given ones whose sides are multiples of ``scale``."""
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"scale must be an int >= 1, got {scale!r}")
+    return height - height % scale, width - width % scale
+
+
+def crop_to_scale(image: Image, scale: int, channels_last: bool = False) -> Image:
+    """The top-left part of ``image`` whose sides are multiples of ``scale``, so GT = scale x LQ exactly.
+
+    ``image`` is (..., H, W) (a tensor, e.g. (B, C, H, W)), or (H, W, ...) with ``channels_last`` (an HWC
+    array as mmcv loads it). A view: nothing is copied.
+    """
+    if channels_last:
+        height, width = scale_multiple(image.shape[0], image.shape[1], scale)
+        return image[:height, :width]
+    height, width = scale_multiple(image.shape[-2], image.shape[-1], scale)
+    return image[..., :height, :width]
 
 
 def check_crop_config(crop: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """Per-sample seeds from (seed, epoch, sample key): the one function every entry point shares.
 
 PairStream, PairCache, the BasicSR/mmagic plugins and the offline writer all call
-``sample_seeds`` so that the same (seed, epoch or variant, key) gives the same LQ everywhere,
+``sample_seeds`` (the mmagic plugin through ``visit_seeds`` and ``content_seeds``, for callers that know
+no epoch) so that the same (seed, epoch or variant, key) gives the same LQ everywhere,
 whatever the batch composition, shuffling, worker count or world size.
 
 A key is any string (a file path, a dataset index, an id); ints and paths are turned into strings
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Sequence, Union
+from typing import MutableMapping, Sequence, Union
 
 import torch
 from torch import Tensor
@@ -112,3 +113,28 @@ def content_keys(hq: Tensor) -> list[str]:
         digest.update(image.numpy().tobytes())
         keys.append("content:" + digest.hexdigest())
     return keys
+
+
+def visit_seeds(seed: int, keys: Sequence[Key | None], hq: Tensor, visits: MutableMapping[str, int]) -> Tensor:
+    """(B,) seeds for callers without epochs: the n-th visit of a key (n counted from 0 in ``visits``,
+    which this updates) has ``sample_seeds(seed, n, key)``, so every pass over the data gets fresh LQ.
+
+    A key is used as ``str(key)``; if any key is None, every sample is keyed by its pixels
+    (``content_keys(hq)``). A key twice in one batch counts as two visits, in batch order.
+    """
+    names = content_keys(hq) if any(k is None for k in keys) else [str(k) for k in keys]
+    seeds = []
+    for name in names:
+        visit = visits.get(name, 0)
+        visits[name] = visit + 1
+        seeds.append(sample_seeds(seed, visit, [name]))
+    return torch.cat(seeds) if seeds else torch.zeros(0, dtype=torch.int64)
+
+
+def content_seeds(seed: int, names: Sequence[str], hq: Tensor) -> Tensor:
+    """(B,) seeds from each sample's name and its pixels (``sample_seeds(seed, 0, "name|content key")``):
+    the same for the same crop of the same image, new whenever a random crop taken before changes.
+    For a per-sample pipeline step, which knows neither the epoch nor how often it saw a sample."""
+    if len(names) != hq.shape[0]:
+        raise ValueError(f"expected one name per image ({hq.shape[0]}), got {len(names)}")
+    return sample_seeds(seed, 0, [f"{name}|{content}" for name, content in zip(names, content_keys(hq))])

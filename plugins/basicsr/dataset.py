@@ -25,13 +25,13 @@ from ...core import ConfigError, derive_seeds
 from ...core.checks import check_int
 from ...io import load_image
 from ...stream.cache import PairCache
-from ...stream.crop import paired_random_crop
+from ...core.salts import PAIR_CROP
+from ...stream.crop import crop_to_scale, paired_random_crop
 from ...stream.seeds import sample_seeds
 from ..chain_option import chain_from_option, check_scale
 from .gt_files import list_gt_files
 from .registry import DATASET_REGISTRY
 
-_CROP_SALT = 0xC209  # the crop/flip stream of a sample, apart from the chain's own streams
 #: PairedImageDataset options that would silently change nothing here
 _UNSUPPORTED = {
     "dataroot_lq": "the LQ is synthesised from dataroot_gt; remove this option",
@@ -95,7 +95,7 @@ class _HQImages(data.Dataset):
         if self.gt_size is None:
             return gt, lq
         try:
-            gt, lq, _ = paired_random_crop(gt, lq, derive_seeds(seeds, _CROP_SALT), self.gt_size,
+            gt, lq, _ = paired_random_crop(gt, lq, derive_seeds(seeds, PAIR_CROP), self.gt_size,
                                            flip=self.flip, rot90=self.rot90)
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
@@ -122,12 +122,6 @@ def _bool(opt: dict[str, Any], key: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(key, f"expected true/false, got {value!r}")
     return value
-
-
-def _crop_to_scale(image: Tensor, scale: int) -> Tensor:
-    """The top-left part whose sides are multiples of ``scale``, so GT = scale x LQ exactly."""
-    h, w = image.shape[-2:]
-    return image[..., : h - h % scale, : w - w % scale]
 
 
 @DATASET_REGISTRY.register()
@@ -168,10 +162,10 @@ class DegradeStreamDataset(_HQImages):
         if self._cache is None and self.cache_dir is not None:  # a worker got a pickled copy
             self._cache = self._open_cache()
         if self._cache is None:  # crop the HQ first: the chain then only sees the crop
-            gt = self._crop(image, image, seeds, path)[0] if self.gt_size else _crop_to_scale(image, self.scale)
+            gt = self._crop(image, image, seeds, path)[0] if self.gt_size else crop_to_scale(image, self.scale)
             lq = self.chain(gt, seed=seeds).lq
         else:
-            hq = _crop_to_scale(image, self.scale)
+            hq = crop_to_scale(image, self.scale)
             lq, _ = self._cache.synthesize(self.chain, hq, keys=[key], seed=self.seed, epoch=self.epoch)
             gt, lq = self._crop(hq, lq, seeds, path)
         return {"lq": lq[0].contiguous(), "gt": gt[0].contiguous(), "lq_path": str(path), "gt_path": str(path)}
@@ -197,7 +191,7 @@ class DegradeStreamHQDataset(_HQImages):
     def __getitem__(self, index: int) -> dict[str, Any]:
         path, _, image, seeds = self._load(index)
         if self.gt_size is None:
-            gt = _crop_to_scale(image, self.scale)
+            gt = crop_to_scale(image, self.scale)
         else:
             gt, _ = self._crop(image, image, seeds, path)
         return {"gt": gt[0].contiguous(), "gt_path": str(path), "seed": seeds[0]}

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ...stream.seeds import content_keys, sample_seeds
+from ...stream.seeds import visit_seeds
 from ..chain_option import chain_from_option, check_scale
 from .images import is_bgr
 from .imports import import_mmagic
@@ -89,12 +89,6 @@ class DegradeStreamDataPreprocessor(DataPreprocessor):
         return data
 
     def _seeds(self, samples: list, hq: Tensor) -> Tensor:
+        """Each sample's seed for this visit of its ``key`` (else ``gt_path``) metainfo, counted in this process."""
         keys = [s.metainfo.get("key", s.metainfo.get("gt_path")) for s in samples]
-        if any(k is None for k in keys):
-            keys = content_keys(hq)
-        seeds = []
-        for key in map(str, keys):
-            visit = self._passes.get(key, 0)
-            self._passes[key] = visit + 1
-            seeds.append(sample_seeds(self.seed, visit, [key]))
-        return torch.cat(seeds)
+        return visit_seeds(self.seed, keys, hq, self._passes)

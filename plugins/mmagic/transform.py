@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ...stream.seeds import content_keys, sample_seeds
+from ...stream.crop import crop_to_scale
+from ...stream.seeds import content_seeds
 from ..chain_option import chain_from_option, check_scale
 from .images import hwc_to_rgb01, is_bgr, rgb01_to_hwc
 from .imports import import_mmagic
@@ -52,13 +53,11 @@ class DegradeStream(BaseTransform):
         gt = results[self.key]
         if not isinstance(gt, np.ndarray):
             raise TypeError(f"DegradeStream: results[{self.key!r}] must be an HWC numpy image, got {type(gt).__name__}")
-        h, w = gt.shape[:2]
-        gt = gt[: h - h % self.scale, : w - w % self.scale]
+        gt = crop_to_scale(gt, self.scale, channels_last=True)
         bgr = is_bgr(results.get(f"{self.key}_channel_order"))
         hq = hwc_to_rgb01(gt, bgr)
         name = str(results.get("key", results.get(f"{self.key}_path", "")))
-        sample_key = f"{name}|{content_keys(hq)[0]}"
-        seeds = sample_seeds(self.seed, 0, [sample_key])
+        seeds = content_seeds(self.seed, [name], hq)
         lq = self.chain(hq, seed=seeds).lq
         results[self.key] = gt
         results[self.output_key] = rgb01_to_hwc(lq, bgr, gt)
