@@ -13,7 +13,16 @@ from torch import Tensor
 from .atomic import atomic_target
 from .core.quantize import uint8_levels
 
+#: The file name endings read as images everywhere (``list_images``; checked case-insensitively).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def flat_name(relative: str | os.PathLike) -> str:
+    """The flat output name of a file at ``relative`` inside an input folder: sub/dir/x.png -> sub__dir__x.
+
+    BasicSR and mmagic read one flat gt/ and lq/ folder, so the writer names pairs this way and the
+    evaluation matches HQ and LQ files by it."""
+    return Path(relative).with_suffix("").as_posix().replace("/", "__")
 
 
 def list_images(folder: str | os.PathLike, recursive: bool = True,

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from ..io import list_images, load_image
+from ..io import flat_name, list_images, load_image
 from .patches import folder_patches
 from .realism import realism_report
 from .structure import structure_scores, summarize_psnr
@@ -30,16 +30,12 @@ def synth_layout(synth: str | os.PathLike, hq: str | os.PathLike | None) -> tupl
     return lq_dir, Path(hq) if hq is not None else None
 
 
-def _flat_name(path: Path, root: Path) -> str:
-    return path.relative_to(root).with_suffix("").as_posix().replace("/", "__")
-
-
 def match_pairs(hq_dir: Path, lq_dir: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
     """(HQ, LQ) file pairs matched by name (lq/x_v3 pairs with gt/x), and the LQ names without an HQ."""
-    hq_by_name = {_flat_name(p, hq_dir): p for p in list_images(hq_dir)}
+    hq_by_name = {flat_name(p.relative_to(hq_dir)): p for p in list_images(hq_dir)}
     pairs, unmatched = [], []
     for lq_path in list_images(lq_dir):
-        name = _flat_name(lq_path, lq_dir)
+        name = flat_name(lq_path.relative_to(lq_dir))
         hq_path = hq_by_name.get(name) or hq_by_name.get(_VARIANT_SUFFIX.sub("", name))
         if hq_path is None:
             unmatched.append(name)

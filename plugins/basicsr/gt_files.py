@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...core import ConfigError
-from ...io import list_images
+from ...io import IMAGE_EXTENSIONS, list_images
 
 
 def list_gt_files(dataroot_gt: object, meta_info: object = None) -> list[tuple[Path, str]]:
@@ -24,7 +24,7 @@ def list_gt_files(dataroot_gt: object, meta_info: object = None) -> list[tuple[P
     if meta_info is None:
         files = [(p, p.relative_to(root).as_posix()) for p in list_images(root)]
         if not files:
-            raise ConfigError("dataroot_gt", f"no image files (png/jpg/jpeg/bmp/webp/tif) under {root}")
+            raise ConfigError("dataroot_gt", f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {root}")
         return files
     return _from_meta_info(root, meta_info)
 
