@@ -27,7 +27,7 @@ from .checkpoint import (list_checkpoints, load_state_checked, read_config, read
                          resolve_checkpoint, write_checkpoint, EMA_FILE, MODEL_FILE)
 from .colour_space import ColourSpace
 from .ema import EMA
-from .schedule import make_schedule
+from .schedule import NoiseSchedule, make_schedule
 from .train_config import TrainConfig
 from .train_data import RandomCrops, StepSampler, check_decodable, scan_images
 from .train_log import TrainLog
@@ -46,15 +46,18 @@ class Distributed:
 
     @classmethod
     def from_env(cls) -> "Distributed":
+        """Read RANK, LOCAL_RANK and WORLD_SIZE as torchrun sets them."""
         world = int(os.environ.get("WORLD_SIZE", "1"))
         return cls(int(os.environ.get("RANK", "0")), local_rank(), world)
 
     @property
     def writer(self) -> bool:
+        """Whether this process writes checkpoints, logs and the progress bar (rank 0)."""
         return self.rank == 0
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam or AdamW over the model's parameters with the recipe's lr, betas and weight decay."""
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
     return cls(model.parameters(), lr=config.lr, betas=config.adam_betas, weight_decay=config.weight_decay)
 
@@ -89,7 +92,7 @@ def step_noise(config: TrainConfig, step: int, rank: int, batch: int, shape: tup
     return t, noise
 
 
-def diffusion_loss(model: torch.nn.Module, schedule, x0: Tensor, t: Tensor, noise: Tensor, kind: str,
+def diffusion_loss(model: torch.nn.Module, schedule: NoiseSchedule, x0: Tensor, t: Tensor, noise: Tensor, kind: str,
                    min_snr_gamma: float | None = None) -> Tensor:
     """L1 (the paper) or MSE (the release, Ho et al. 2020 eq. 14) between eps and the prediction,
     optionally weighted per sample by min(SNR_t, gamma) / SNR_t (Min-SNR, Hang et al. 2023, eq. 9 for eps)."""
@@ -237,6 +240,7 @@ class _Loop:
         self.space = ColourSpace(config.chroma_gain)
 
     def save(self, step: int) -> Path | None:
+        """Write the checkpoint of ``step`` (rank 0 only; other ranks return None)."""
         if not self.dist.writer:
             return None
         train_state = {"step": step, "optimizer": self.optimizer.state_dict(),
@@ -282,6 +286,8 @@ class _Loop:
 
     def run(self, loader: DataLoader, start: int, progress: bool,
             on_step: Callable[[int, float], None] | None) -> Path | None:
+        """The steps from ``start`` to ``config.steps``: log the mean loss every ``log_every`` steps and
+        checkpoint every ``checkpoint_every``; returns the last checkpoint written (None on other ranks)."""
         config = self.config
         bar = None
         if progress and self.dist.writer:

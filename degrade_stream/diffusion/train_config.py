@@ -59,6 +59,7 @@ class TrainConfig:
     precision: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain YAML/JSON types (what a checkpoint records); ``from_dict`` reads it back."""
         data = asdict(self)
         data["model"] = self.model.to_dict()
         data["schedule"] = self.schedule.to_dict()
