@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 
 import degrade_stream as ds
 from core_helpers import CHAIN
+from degrade_stream import atomic
 from degrade_stream.stream import entry
 from degrade_stream.stream.seeds import sample_seeds, variant_index
 from stream_helpers import HQCrops, collect, loader
@@ -240,7 +241,7 @@ def test_full_disk_stops_caching_with_one_warning_and_the_stream_goes_on(tmp_pat
         def __exit__(self, *exc):
             self.f.close()
 
-    monkeypatch.setattr(entry, "open", HalfWriter, raising=False)
+    monkeypatch.setattr(atomic, "open", HalfWriter, raising=False)  # write_bytes_atomic writes entries
     stream = ds.PairStream(loader(crops), chain, device="cpu", cache=cache)
     with pytest.warns(RuntimeWarning, match="disk full") as record:
         pairs = collect(stream, epochs=(0,))

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from ..atomic import claim_file, remove_dead_writers_temps, write_text_atomic
+from ..atomic import claim_file, remove_stale_temps, write_text_atomic
 
 RUN_FILE = "run.json"
 CHAIN_FILE = "chain.yaml"
@@ -113,8 +113,9 @@ def _check_same_run(out: Path, previous: dict[str, Any] | None, run_info: dict[s
 
 
 def remove_stale_temp_files(out: Path) -> int:
-    """Delete temp files left by killed writers (their process no longer exists); returns how many."""
-    return sum(remove_dead_writers_temps(out / sub) for sub in ("gt", "lq", "."))
+    """Delete the temp files of killed writers in gt/, lq/ and ``out`` (the rule of ``atomic.is_stale_temp``:
+    writer not alive on this host, or older than an hour when written elsewhere); returns how many."""
+    return sum(remove_stale_temps(out / sub) for sub in ("gt", "lq", "."))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -116,17 +116,17 @@ def synthesize_pairs(config: str | os.PathLike | Mapping[str, Any], hq_dir: str 
     remove_stale_temp_files(out)
 
     done = set(finished_pairs(out))
-    part = out / PARTS_DIR / f"shard-{shard.index}-of-{shard.count}.jsonl"
-    mine = [b for j, b in enumerate(plan.batches) if shard.owns(j)]
+    own_part = out / PARTS_DIR / f"shard-{shard.index}-of-{shard.count}.jsonl"
+    own_batches = [b for j, b in enumerate(plan.batches) if shard.owns(j)]
     skipped = dict(plan.skipped) if shard.is_main else {}
     written = present = 0
-    bar = tqdm(total=sum(len(b) for b in mine), unit="pair", desc="synthesize",
+    bar = tqdm(total=sum(len(b) for b in own_batches), unit="pair", desc="synthesize",
                disable=not (progress and shard.is_main), dynamic_ncols=True)
-    with open(part, "a", encoding="utf-8") as records, ThreadPoolExecutor(max_workers=4) as pool:
+    with open(own_part, "a", encoding="utf-8") as records, ThreadPoolExecutor(max_workers=4) as pool:
         if shard.is_main:
             for key, reason in plan.skipped.items():
                 records.write(json.dumps({"kind": "skipped", "source": key, "reason": reason}) + "\n")
-        for batch in mine:
+        for batch in own_batches:
             missing = [u for u in batch if u.lq_name not in done]
             if not missing:
                 present += len(batch)
@@ -146,7 +146,7 @@ def synthesize_pairs(config: str | os.PathLike | Mapping[str, Any], hq_dir: str 
     bar.close()
     barrier(shard)
     if not (shard.group and not shard.is_main):  # under torchrun rank 0 merges for everyone
-        merge_records(out, part)
+        merge_records(out, own_part)
     if shard.group and shard.is_main:
         for other in (out / PARTS_DIR).glob(f"shard-*-of-{shard.count}.jsonl"):
             other.unlink(missing_ok=True)

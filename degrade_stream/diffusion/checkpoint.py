@@ -27,7 +27,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
-from ..atomic import remove_dead_writers_temps, write_text_atomic
+from ..atomic import atomic_folder, remove_stale_temps, write_text_atomic
 from ..core.config import read_yaml
 from .schedule import ScheduleConfig
 from .unet import UNetConfig
@@ -54,39 +54,24 @@ def write_checkpoint(out_dir: str | os.PathLike, step: int, model: dict[str, Ten
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_checkpoint_temps(out)
     name = f"step_{step:08d}"
-    final = out / name
-    tmp = out / f".{name}.{os.getpid()}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with atomic_folder(out / name) as tmp:  # re-writing a step (a resumed run's final one) replaces it
         save_file(_plain_state(model), str(tmp / MODEL_FILE))
         if ema is not None:
             save_file(_plain_state(ema), str(tmp / EMA_FILE))
         if train_state is not None:
             torch.save(train_state, tmp / STATE_FILE)
         (tmp / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        if final.exists():  # re-writing the same step (e.g. the final checkpoint of a resumed run)
-            old = out / f".{name}.{os.getpid()}.old"
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     write_text_atomic(out / LATEST_FILE, name + "\n")
     if keep > 0:
         for stale in list_checkpoints(out)[:-keep]:
             shutil.rmtree(stale)
-    return final
+    return out / name
 
 
 def remove_stale_checkpoint_temps(out_dir: str | os.PathLike) -> int:
-    """Delete the ``.step_*.PID.tmp`` / ``.old`` folders of checkpoint writers that were killed (their
-    process no longer exists on this machine), as synthesize does with its temp files; returns how many."""
-    return remove_dead_writers_temps(Path(out_dir))
+    """Delete the temp ``.step_*`` folders and files of checkpoint writers that were killed, by the rule
+    synthesize uses for its temp files (``atomic.is_stale_temp``); returns how many."""
+    return remove_stale_temps(Path(out_dir))
 
 
 def list_checkpoints(out_dir: str | os.PathLike) -> list[Path]:
@@ -206,17 +191,9 @@ def export_model(checkpoint: str | os.PathLike, dest: str | os.PathLike, notes: 
     if notes:
         slim["notes"] = notes
     dest = Path(dest)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    if dest.exists() and not dest.is_dir():
+        raise NotADirectoryError(f"{dest} exists and is not a folder")
+    with atomic_folder(dest) as tmp:
         save_file(_plain_state(read_weights(src / EMA_FILE)), str(tmp / EMA_FILE))
         (tmp / CONFIG_FILE).write_text(yaml.safe_dump(slim, sort_keys=False), encoding="utf-8")
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return dest

@@ -42,12 +42,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..atomic import is_stale_temp, is_temp_name, write_bytes_atomic
 from ..core.chain import Chain
 from ..core.inputs import check_image_batch
 from ..core.params import cat_params
 from ..core.quantize import uint8_levels
 from .cache_size import SharedSize
-from .entry import CorruptEntry, encode_entry, read_entry, write_atomic
+from .entry import CorruptEntry, encode_entry, read_entry
 from .seeds import Key, content_keys, key_strings, sample_seeds, variant_index
 
 logger = logging.getLogger("degrade_stream.cache")
@@ -55,7 +56,6 @@ logger = logging.getLogger("degrade_stream.cache")
 ENTRY_SUFFIX = ".lq"
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _LOW_WATER = 0.9  # after eviction the cache holds at most this fraction of max_bytes
-_STALE_TEMP_S = 3600.0  # a temp file this old belongs to a writer that crashed
 
 
 @dataclass
@@ -191,7 +191,7 @@ class PairCache:
         probe = self.root / f".probe.{os.getpid()}.{threading.get_ident()}"
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            write_atomic(probe, b"ok")
+            write_bytes_atomic(probe, b"ok")
             probe.unlink()
         except OSError as err:
             raise ValueError(f"PairCache: cache directory {str(self.root)!r} is not writable: "
@@ -222,8 +222,8 @@ class PairCache:
     @staticmethod
     def _run(chain: Chain, hq: Tensor, seeds: Tensor, index: list[int], made: dict[int, Tensor]) -> list[Any]:
         """One chain call on the samples ``index``; their 8-bit LQ go into ``made``."""
-        sel = torch.tensor(index, dtype=torch.int64)
-        result = chain(hq[sel.to(hq.device)], seed=seeds[sel], check=False)
+        rows = torch.tensor(index, dtype=torch.int64)
+        result = chain(hq[rows.to(hq.device)], seed=seeds[rows], check=False)
         lq8 = uint8_levels(result.lq)
         for j, i in enumerate(index):
             made[i] = lq8[j]
@@ -232,12 +232,13 @@ class PairCache:
     def _store(self, items: list[tuple[Path, str, Tensor]]) -> None:
         if not items or not self._writing:
             return
-        host = torch.stack([t for _, _, t in items]).cpu().numpy()
+        on_host = torch.stack([t for _, _, t in items]).cpu().numpy()
         written = 0
-        for (path, identity, _), pixels in zip(items, host):
+        for (path, identity, _), pixels in zip(items, on_host):
             blob = encode_entry(identity, pixels)
             try:
-                write_atomic(path, blob)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_bytes_atomic(path, blob)
             except OSError as err:
                 if err.errno not in _DISK_FULL:
                     raise
@@ -255,29 +256,28 @@ class PairCache:
 
     def _disable_writes(self, err: OSError) -> None:
         with self._lock:
-            first = self._writing
+            was_writing = self._writing
             self._writing = False
             self._counts.update(write_failures=1)
-        if first:
+        if was_writing:
             message = (f"PairCache: disk full writing to {str(self.root)!r} ({err.strerror or err}); "
                        "caching turned off, pairs are still synthesised")
             logger.warning(message)
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _scan(self) -> list[tuple[float, int, Path]]:
-        """(mtime, size, path) of every entry; temp files of writers that died long ago are removed."""
-        found = []
-        stale_before = time.time() - _STALE_TEMP_S
+        """(mtime, size, path) of every entry; stale temp files (``atomic.is_stale_temp``) are removed."""
+        found, now = [], time.time()
         for folder, _, files in os.walk(self.root):
             for name in files:
                 is_entry = name.endswith(ENTRY_SUFFIX) and not name.startswith(".")
-                if not is_entry and not name.endswith(".part"):
+                if not is_entry and not is_temp_name(name):
                     continue
                 path = Path(folder) / name
                 try:
                     st = path.stat()
                     if not is_entry:
-                        if st.st_mtime < stale_before:
+                        if is_stale_temp(name, st.st_mtime, now):
                             path.unlink()
                         continue
                 except FileNotFoundError:  # evicted or renamed by another process meanwhile

@@ -9,17 +9,14 @@ Layout (little-endian)::
 
 Raw uint8 rather than PNG: exact like PNG, but written and read with no encode/decode cost (the
 pipelines round LQ to 8 bit anyway). A file is written to a unique temporary name in the same
-folder and renamed into place (``os.replace`` is atomic on POSIX), so readers and concurrent
+folder and renamed into place (``atomic.write_bytes_atomic``), so readers and concurrent
 writers -- threads, processes or DDP ranks -- only ever see a complete file; a truncated or
 corrupted one (crash, bad disk) fails the length or checksum test and reads as ``None``.
 """
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
-import threading
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -76,19 +73,3 @@ def read_entry(path: Path, identity: str) -> np.ndarray | None:
     except FileNotFoundError:
         return None
     return decode_entry(blob, identity)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a unique temp file + rename; no partial file on any error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
-        raise
