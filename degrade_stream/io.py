@@ -40,7 +40,8 @@ def list_images(folder: str | os.PathLike, recursive: bool = True,
             raise err
 
     for root, dirs, files in os.walk(folder, onerror=unreadable):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and os.path.realpath(os.path.join(root, d)) not in skip)
+        dirs[:] = sorted(d for d in dirs
+                         if not d.startswith(".") and os.path.realpath(os.path.join(root, d)) not in skip)
         if not recursive:
             dirs[:] = []
         found.extend(Path(root, f) for f in files
