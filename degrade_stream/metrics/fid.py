@@ -42,8 +42,10 @@ def fid_between_folders(real: str | os.PathLike, synth: str | os.PathLike, weigh
                         device: torch.device | str = "cpu", batch_size: int = 16) -> dict[str, float | int]:
     """FID between two folders; needs at least 2 images each (meaningful only with hundreds or more)."""
     net = load_fid_inception(weights, device)
-    a = folder_features(net, real, batch_size)
-    b = folder_features(net, synth, batch_size)
-    if a.shape[0] < 2 or b.shape[0] < 2:
-        raise ValueError(f"FID needs at least 2 images per folder, got {a.shape[0]} and {b.shape[0]}")
-    return {"fid": frechet_between(a, b), "real_images": int(a.shape[0]), "synth_images": int(b.shape[0])}
+    real_features = folder_features(net, real, batch_size)
+    synth_features = folder_features(net, synth, batch_size)
+    n_real, n_synth = real_features.shape[0], synth_features.shape[0]
+    if n_real < 2 or n_synth < 2:
+        raise ValueError(f"FID needs at least 2 images per folder, got {n_real} and {n_synth}")
+    return {"fid": frechet_between(real_features, synth_features), "real_images": int(n_real),
+            "synth_images": int(n_synth)}

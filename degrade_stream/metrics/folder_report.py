@@ -53,9 +53,9 @@ def structure_report(hq_dir: Path, lq_dir: Path, device: torch.device | str = "c
     psnr, ssim = [], []
     for hq_path, lq_path in tqdm(pairs, desc="PSNR/SSIM", unit="pair", disable=not progress, dynamic_ncols=True,
                                  leave=False):
-        p, s = structure_scores(load_image(hq_path).to(device), load_image(lq_path).to(device))
-        psnr.append(p)
-        ssim.append(s)
+        pair_psnr, pair_ssim = structure_scores(load_image(hq_path).to(device), load_image(lq_path).to(device))
+        psnr.append(pair_psnr)
+        ssim.append(pair_ssim)
     return {**summarize_psnr(psnr, ssim), "unmatched_lq": len(unmatched)}
 
 

@@ -47,14 +47,14 @@ def summarize_psnr(psnr: Sequence[float], ssim: Sequence[float],
     """Mean and median PSNR/SSIM and the fraction of pairs below ``threshold`` dB."""
     if not psnr:
         raise ValueError("no (HQ, LQ) pairs to score")
-    p = torch.tensor(psnr, dtype=torch.float64)
-    s = torch.tensor(ssim, dtype=torch.float64)
-    finite = p.clamp(max=100.0)  # identical images give inf dB; cap so means stay finite
+    psnr_db = torch.tensor(psnr, dtype=torch.float64)
+    ssim_values = torch.tensor(ssim, dtype=torch.float64)
+    finite = psnr_db.clamp(max=100.0)  # identical images give inf dB; cap so means stay finite
     return {
         "pairs": len(psnr),
         "psnr_mean": float(finite.mean()),
         "psnr_median": float(finite.median()),
-        "ssim_mean": float(s.mean()),
-        "ssim_median": float(s.median()),
-        f"fraction_below_{threshold:g}db": float((p < threshold).double().mean()),
+        "ssim_mean": float(ssim_values.mean()),
+        "ssim_median": float(ssim_values.median()),
+        f"fraction_below_{threshold:g}db": float((psnr_db < threshold).double().mean()),
     }

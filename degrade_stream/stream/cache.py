@@ -158,9 +158,9 @@ class PairCache:
 
     def log_stats(self, level: int = logging.INFO) -> dict[str, int]:
         """Log the counters (``degrade_stream.cache`` logger) and return them."""
-        s = self.stats()
-        logger.log(level, "pair cache %s: %s", self.root, ", ".join(f"{k}={v}" for k, v in s.items()))
-        return s
+        counters = self.stats()
+        logger.log(level, "pair cache %s: %s", self.root, ", ".join(f"{k}={v}" for k, v in counters.items()))
+        return counters
 
     def entry_path(self, config_hash: str, identity: str) -> Path:
         """Where the entry with this identity lives: ``root/<config hash>/<ab>/<digest>.lq``."""
