@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 
 import degrade_stream as ds
+from degrade_stream.atomic import is_temp_name
 from core_helpers import CHAIN
 from stream_helpers import HQCrops, collect
 
@@ -45,4 +46,4 @@ def test_two_ranks_equal_one_process_and_concurrent_cache_writers_are_safe(tmp_p
         assert info.hit.all()
         assert torch.equal(lq, ranks[0]["raced"][seed]) and torch.equal(lq, ranks[1]["raced"][seed])
     assert reader.stats()["recomputed"] == 0
-    assert not [p for p in race.rglob("*") if p.name.endswith(".part")]
+    assert not [p for p in race.rglob("*") if is_temp_name(p.name)]  # no temp file left by either rank
