@@ -136,18 +136,19 @@ def hq_samples(chain: Chain, hq: list[Path], option: str, crops: int, crop: int 
     sizes = {hq[i].name: (int(t.shape[1]), int(t.shape[2])) for i, t in images.items()}
     side = crop_side(chain, sizes, patch_size, crop, option)
     scale, step = max(1, chain.scale), 8 * max(1, chain.scale)
-    hq_crops, real_crops, sources = [], [], []
+    hq_crops, real_crops, sources, patch_seeds = [], [], [], []
     for i, image in images.items():
         generator = torch.Generator().manual_seed(seed * 1_000_003 + i)
         real = _paired_lq(lq[i], hq[i], image, scale, option) if lq is not None else None
         for y, x in _origins(image.shape[1], image.shape[2], side, step, counts[i], generator):
             hq_crops.append(image[:, y:y + side, x:x + side])
             sources.append(f"{hq[i].name}@{y},{x}")
+            patch_seeds.append(seed * 1_000_003 + i)  # evaluate's rule: a whole-image crop gets evaluate's patches
             if real is not None:
                 real_crops.append(real[:, y // scale:(y + side) // scale, x // scale:(x + side) // scale])
     n = len(hq_crops)
     return Samples(hq=torch.stack(hq_crops), seeds=torch.arange(n, dtype=torch.int64) + seed * 1_000_003,
-                   patch_seeds=[seed * 7_919 + k for k in range(n)],
+                   patch_seeds=patch_seeds,
                    real_crops=torch.stack(real_crops) if real_crops else None, sources=sources, skipped=skipped)
 
 

@@ -12,6 +12,7 @@ import yaml
 from ..atomic import write_text_atomic
 from ..calibrate.calibrate import calibrate
 from ..calibrate.report import format_table
+from ..calibrate.search import import_cmaes
 from ..core.config import chain_from_dict
 from .arg_checks import check_output_file, path_arg
 from .pair_writer import resolve_device
@@ -58,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
     params = [p.strip() for p in args.params.split(",") if p.strip()] if args.params is not None else None
     if params is not None and not params:
         raise ValueError("--params: expected a comma-separated list of argument names, got an empty list")
+    try:
+        import_cmaes()
+    except ImportError as err:  # a missing extra is the user's to fix: one line, not an unexpected error
+        raise ValueError(str(err)) from None
     started = time.perf_counter()
     result = calibrate(args.config, real=args.real, hq=args.hq, pairs=args.pairs, budget=args.budget,
                        seed=args.seed, params=params, colour=args.colour, crops=args.crops, crop=args.crop,
