@@ -29,3 +29,10 @@ SECOND_NOISE_FIELD = 2    # the seed of Real-ESRGAN's second-order noise field
 # --- training and streaming ------------------------------------------------------------------------
 TRAIN_STEP_NOISE = 0x7EA1  # diffusion/train.py: t and epsilon of (step, rank), apart from the crops
 PAIR_CROP = 0xC209         # stream/pair_stream.py and the BasicSR dataset: where a sample's HQ crop lies
+
+# --- sample keys (stream/seeds.py): BLAKE2b of the text "tag|seed|...|key" ----------------------------
+KEY_HASH = b"ds-seed"      # BLAKE2b personalisation of every per-sample seed hash, apart from other hashes
+TAG_EPOCH = "e"            # the seed of a key in an epoch ...
+TAG_VARIANT = "v"          # ... apart from the seed of a cached variant of the key ...
+TAG_ORDER = "p"            # ... and from the order in which a block of epochs visits the variants
+CONTENT_HASH = b"ds-content"  # BLAKE2b personalisation of the key made from an image's pixels (content_keys)

@@ -19,6 +19,8 @@ from typing import MutableMapping, Sequence, Union
 import torch
 from torch import Tensor
 
+from ..core.salts import CONTENT_HASH, KEY_HASH, TAG_EPOCH, TAG_ORDER, TAG_VARIANT
+
 
 Key = Union[str, int, os.PathLike]
 
@@ -48,7 +50,7 @@ def key_strings(keys: Sequence[Key] | Tensor) -> list[str]:
 
 def _hash63(text: str) -> int:
     """A stable non-negative 63-bit integer hash (BLAKE2b) of ``text``."""
-    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8, person=b"ds-seed").digest()
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8, person=KEY_HASH).digest()
     return int.from_bytes(digest, "little") >> 1
 
 
@@ -73,7 +75,7 @@ def sample_seeds(seed: int, epoch: int | None, keys: Sequence[Key] | Tensor,
     names = key_strings(keys)
     if variant is None:
         _check_int("epoch (when no variant is given)", epoch, low=0)
-        values = [_hash63(f"e|{seed}|{epoch}|{k}") for k in names]
+        values = [_hash63(f"{TAG_EPOCH}|{seed}|{epoch}|{k}") for k in names]
     else:
         v = torch.as_tensor(variant).reshape(-1)
         if v.dtype.is_floating_point or v.dtype == torch.bool:
@@ -83,7 +85,7 @@ def sample_seeds(seed: int, epoch: int | None, keys: Sequence[Key] | Tensor,
             v = v * len(names)
         if len(v) != len(names):
             raise ValueError(f"expected one variant per key ({len(names)}), got {len(v)}")
-        values = [_hash63(f"v|{seed}|{int(j)}|{k}") for j, k in zip(v, names)]
+        values = [_hash63(f"{TAG_VARIANT}|{seed}|{int(j)}|{k}") for j, k in zip(v, names)]
     return torch.tensor(values, dtype=torch.int64).reshape(len(names))
 
 
@@ -99,7 +101,7 @@ def variant_index(seed: int, epoch: int, keys: Sequence[Key] | Tensor, variants:
     block, position = divmod(epoch, variants)
     chosen = []
     for k in key_strings(keys):
-        order = sorted(range(variants), key=lambda j: _hash63(f"p|{seed}|{block}|{j}|{k}"))
+        order = sorted(range(variants), key=lambda j: _hash63(f"{TAG_ORDER}|{seed}|{block}|{j}|{k}"))
         chosen.append(order[position])
     return torch.tensor(chosen, dtype=torch.int64).reshape(-1)
 
@@ -109,7 +111,7 @@ def content_keys(hq: Tensor) -> list[str]:
     cpu = hq.detach().to("cpu", torch.float32).contiguous()
     keys = []
     for image in cpu:
-        digest = hashlib.blake2b(str(tuple(image.shape)).encode(), digest_size=16, person=b"ds-content")
+        digest = hashlib.blake2b(str(tuple(image.shape)).encode(), digest_size=16, person=CONTENT_HASH)
         digest.update(image.numpy().tobytes())
         keys.append("content:" + digest.hexdigest())
     return keys
