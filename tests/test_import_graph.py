@@ -196,3 +196,24 @@ def test_an_unknown_name_suggests_an_entry_point_name(monkeypatch):
     _install(monkeypatch, ("plugin_noise", "ds_test_plugin:PluginNoise"))
     with pytest.raises(ConfigError, match=r"unknown transform type 'plugin_nose' \(did you mean 'plugin_noise'\?\)"):
         registry.transform_class("plugin_nose")
+
+
+def test_an_installed_package_declaring_the_entry_point_is_found_without_mocks(tmp_path, monkeypatch):
+    """A real distribution on sys.path (a .dist-info folder, as pip leaves it) with a stage module."""
+    (tmp_path / "ds_test_dist_stages.py").write_text(
+        "import degrade_stream as ds\n\n\n"
+        "class Halve(ds.Transform):\n"
+        "    def apply(self, batch, params):\n"
+        "        return batch * 0.5\n", encoding="utf-8")
+    info = tmp_path / "ds_test_dist-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ds-test-dist\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[degrade_stream.stages]\nds_test_halve = ds_test_dist_stages:Halve\n",
+                                          encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_TRANSFORMS", dict(registry._TRANSFORMS))
+    monkeypatch.delitem(sys.modules, "ds_test_dist_stages", raising=False)
+    chain = load_chain({"stages": [{"type": "ds_test_halve"}]})
+    assert torch.equal(chain(torch.ones(1, 3, 2, 2), seed=0).lq, torch.full((1, 3, 2, 2), 0.5))
+    assert registry.transform_class("ds_test_halve").__module__ == "ds_test_dist_stages"
+    monkeypatch.delitem(sys.modules, "ds_test_dist_stages")
