@@ -16,6 +16,7 @@ COMMANDS = [
     "evaluate_cmd",
     "sweep_cmd",
     "demo_cmd",
+    "compare_chains_cmd",
     "calibrate_cmd",
 ]
 
