@@ -84,7 +84,8 @@ def test_config_hash_changes_with_arguments(chain):
     assert ds.load_chain(other).config_hash() != chain.config_hash()
 
 
-@pytest.mark.parametrize("name", ["test", "bicubic", "classical", "bsrgan", "realesrgan", "realesrgan_ddpm"])
+@pytest.mark.parametrize("name", ["test", "bicubic", "classical", "bsrgan", "realesrgan", "realesrgan_ddpm", "gfpgan",
+                                  "codeformer"])
 def test_global_rngs_untouched(name, chain, hq_batch):
     from degrade_stream.diffusion.denoiser_cache import clear_denoisers
 

@@ -30,6 +30,11 @@ SECOND_NOISE_FIELD = 2    # the seed of Real-ESRGAN's second-order noise field
 TRAIN_STEP_NOISE = 0x7EA1  # diffusion/train.py: t and epsilon of (step, rank), apart from the crops
 PAIR_CROP = 0xC209         # stream/pair_stream.py and the BasicSR dataset: where a sample's HQ crop lies
 
+# --- the face degradation (degrade/face.py): each group of draws has its own stream ----------------
+FACE_BLUR = 11            # the kernel of the normal ranges
+FACE_BLUR_LARGE = 12      # the kernel of CodeFormer's large ranges (drawn always, used where chosen)
+FACE_COLOUR = 13          # colour shift and gray
+
 # --- sample keys (stream/seeds.py): BLAKE2b of the text "tag|seed|...|key" ----------------------------
 KEY_HASH = b"ds-seed"      # BLAKE2b personalisation of every per-sample seed hash, apart from other hashes
 TAG_EPOCH = "e"            # the seed of a key in an epoch ...

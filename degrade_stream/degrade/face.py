@@ -1,0 +1,163 @@
+"""The face degradation that GFPGAN, CodeFormer, GPEN, VQFR and RestoreFormer train with (registered as
+``face``; GFPGAN's ``FFHQDegradationDataset``, options/train_gfpgan_v1.yml), with every choice per sample.
+
+Steps, as the GFPGAN dataset: blur with a 41x41 isotropic or anisotropic Gaussian (p 0.5/0.5, sigma
+U(0.1, 10), angle U(-pi, pi)); downsample by a factor U(0.8, 8) to (floor(h / f), floor(w / f)); Gaussian
+noise of std U(0, 20)/255 (colour); JPEG with quality floor(U(60, 100)) (OpenCV takes an integer); resize
+back to the input size; with p 0.3 shift each channel by U(-20, 20)/255; with p 0.01 convert to gray;
+round to 8 bit. GFPGAN resizes with ``INTER_LINEAR`` both ways; here each resize draws its interpolation
+(area, bilinear, bicubic) per sample from ``interpolation_prob`` (``[0, 1, 0]`` is GFPGAN's choice).
+
+CodeFormer (options/CodeFormer_stage3.yml) is the same recipe with downsample [1, 12] and noise [0, 15]
+(configs/chains/codeformer.yaml). Its "large" ranges (sigma [1, 15], downsample [4, 30], noise [0, 20],
+JPEG [30, 80]) are used for a sample with probability ``large_prob``: the large and the normal values are
+both drawn and the sample keeps one set (CodeFormer's joint dataset makes one LQ of each kind per face; a
+per-sample probability is the mix a single stream can give).
+
+From the downsample to the resize back each sample lives on a ragged canvas (``canvas.py``): its LQ, of its
+own continuous size, valid in the top-left corner of the smallest of a few extents fixed by the config and
+the input size (``_extents``), so its arithmetic never depends on its batch-mates. The 41-tap blur runs by
+FFT, one transform per sample (``fft_filter.py``).
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..core import salts
+from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
+from ..core.errors import ConfigError
+from ..core.params import select_params
+from ..core.random import derive_seeds
+from ..core.registry import register
+from ..core.transform import Params, Transform
+from . import canvas
+from .blur_kernels import KINDS, build_blur_kernels, sample_blur_params
+from .face_colour import colour_shift, to_gray
+from .fft_filter import filter_fft
+from .jpeg import jpeg_compress
+from .noise import add_noise_on_canvas
+from .quantize import round_to_8bit
+from .settings import BlurSettings
+
+#: the LQ of the largest downsample must keep this many pixels per side
+MIN_LQ_SIDE = 4
+
+
+def _gaussian_blur(kernel_size: int, iso_aniso_prob: tuple[float, float], sigma: tuple[float, float]) -> BlurSettings:
+    """Iso/aniso Gaussian kernels of one odd size (GFPGAN's 41 is above the 21 of ``BlurSettings.gaussian``)."""
+    return BlurSettings(kind_probs=tuple(iso_aniso_prob) + (0.0,) * (len(KINDS) - 2), sinc_prob=0.0,
+                        sigma_range=sigma, size_range=(kernel_size, kernel_size))
+
+
+@register("face")
+class FaceDegradation(Transform):
+    """GFPGAN's first-order face degradation (CodeFormer's with its ranges), LQ at the input size."""
+
+    def __init__(self, kernel_size: int = 41, iso_aniso_prob: tuple[float, float] = (0.5, 0.5),
+                 blur_sigma: tuple[float, float] = (0.1, 10.0), downsample_range: tuple[float, float] = (0.8, 8.0),
+                 interpolation_prob: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3),
+                 noise_range: tuple[float, float] = (0.0, 20.0), jpeg_range: tuple[float, float] = (60.0, 100.0),
+                 color_jitter_prob: float = 0.3, color_jitter_shift: float = 20.0, gray_prob: float = 0.01,
+                 large_prob: float = 0.0, blur_sigma_large: tuple[float, float] = (1.0, 15.0),
+                 downsample_range_large: tuple[float, float] = (4.0, 30.0),
+                 noise_range_large: tuple[float, float] = (0.0, 20.0),
+                 jpeg_range_large: tuple[float, float] = (30.0, 80.0)) -> None:
+        self.kernel_size = check_int("kernel_size", kernel_size, low=1, high=81)
+        if self.kernel_size % 2 == 0:
+            raise ConfigError("kernel_size", f"must be odd, got {kernel_size}")
+        weights = check_probs("iso_aniso_prob", iso_aniso_prob, 2)
+        self.blur = _gaussian_blur(self.kernel_size, weights, check_range("blur_sigma", blur_sigma, low=1e-3))
+        self.blur_large = _gaussian_blur(self.kernel_size, weights,
+                                         check_range("blur_sigma_large", blur_sigma_large, low=1e-3))
+        self.downsample = check_range("downsample_range", downsample_range, low=0.1, high=64)
+        self.downsample_large = check_range("downsample_range_large", downsample_range_large, low=0.1, high=64)
+        self.interpolation_prob = check_probs("interpolation_prob", interpolation_prob, 3)  # area, bilinear, bicubic
+        self.noise = check_range("noise_range", noise_range, low=0, high=255)
+        self.noise_large = check_range("noise_range_large", noise_range_large, low=0, high=255)
+        self.jpeg = check_range("jpeg_range", jpeg_range, low=1, high=100)
+        self.jpeg_large = check_range("jpeg_range_large", jpeg_range_large, low=1, high=100)
+        self.color_jitter_prob = check_prob("color_jitter_prob", color_jitter_prob)
+        self.color_jitter_shift = check_number("color_jitter_shift", color_jitter_shift, low=0, high=255)
+        self.gray_prob = check_prob("gray_prob", gray_prob)
+        self.large_prob = check_prob("large_prob", large_prob)
+
+    def _largest_factor(self) -> float:
+        return max(self.downsample[1], self.downsample_large[1] if self.large_prob > 0 else 0.0)
+
+    def _check_size(self, batch: Tensor) -> tuple[int, int]:
+        if batch.dim() != 4 or batch.shape[1] != 3:
+            raise ValueError(f"face: expected a (B, 3, H, W) batch, got shape {tuple(batch.shape)}")
+        h, w = batch.shape[-2:]
+        need = int(-(-MIN_LQ_SIDE * self._largest_factor() // 1))
+        if min(h, w) < need:
+            raise ValueError(f"face: input {h}x{w} is too small for a downsample factor up to "
+                             f"{self._largest_factor():g}: needs at least {need}x{need} "
+                             f"(an LQ of {MIN_LQ_SIDE}x{MIN_LQ_SIDE} or more)")
+        return int(h), int(w)
+
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
+        self._check_size(batch)
+        rng = self.random(seeds, batch)
+        large = rng.bernoulli(self.large_prob)
+
+        def pick(normal: tuple[float, float], big: tuple[float, float]) -> Tensor:
+            return torch.where(large, rng.uniform(low=big[0], high=big[1]), rng.uniform(low=normal[0], high=normal[1]))
+
+        blur = sample_blur_params(rng.fork(salts.FACE_BLUR), self.blur)
+        blur_large = sample_blur_params(rng.fork(salts.FACE_BLUR_LARGE), self.blur_large)
+        blur = {k: torch.where(large, blur_large[k], v) for k, v in blur.items()}
+        params = {"large": large, "blur": blur,
+                  "factor": pick(self.downsample, self.downsample_large),
+                  "mode_down": rng.categorical(list(self.interpolation_prob)),
+                  "mode_up": rng.categorical(list(self.interpolation_prob)),
+                  "noise_sigma": pick(self.noise, self.noise_large),
+                  "jpeg_quality": torch.floor(pick(self.jpeg, self.jpeg_large)).clamp(1, 100)}
+        colour = rng.fork(salts.FACE_COLOUR)
+        params["jitter_on"] = colour.bernoulli(self.color_jitter_prob)
+        params["jitter_shift"] = colour.uniform(3, low=-self.color_jitter_shift, high=self.color_jitter_shift) / 255.0
+        params["gray_on"] = colour.bernoulli(self.gray_prob)
+        params["noise_seed"] = derive_seeds(seeds, salts.NOISE_FIELD)
+        return params
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        h, w = self._check_size(batch)
+        b, dev = batch.shape[0], batch.device
+        x = filter_fft(batch, build_blur_kernels(params["blur"], self.kernel_size))
+        # GFPGAN: cv2.resize(img, (int(w // f), int(h // f))); the float64 division on the host, as Python's
+        factors = params["factor"].double().cpu()
+        lq_hw = torch.stack([torch.floor(h / factors), torch.floor(w / factors)], 1).long().clamp_min(1).tolist()
+        extents = _extents(h, w, self.downsample[0] if self.large_prob == 0 else
+                           min(self.downsample[0], self.downsample_large[0]))
+        extent_of = [next(k for k, e in enumerate(extents) if s[0] <= e[0] and s[1] <= e[1]) for s in lq_hw]
+        out = torch.empty_like(x)
+        for k in sorted(set(extent_of)):
+            members = [i for i, e in enumerate(extent_of) if e == k]
+            rows = torch.tensor(members, device=dev)
+            out[rows] = _lq_part(x[rows], select_params(params, members), [lq_hw[i] for i in members], extents[k])
+        out = colour_shift(out, params["jitter_on"], params["jitter_shift"])
+        return round_to_8bit(to_gray(out, params["gray_on"]))
+
+
+def _lq_part(x: Tensor, params: Params, lq_hw: list[list[int]], extent: tuple[int, int]) -> Tensor:
+    """Downsample, noise, JPEG and resize back for samples sharing one canvas ``extent``."""
+    b, _, h, w = x.shape
+    sizes = torch.tensor(lq_hw, device=x.device).reshape(b, 2)
+    x = canvas.resize(x, [[h, w]] * b, lq_hw, params["mode_down"].tolist(), extent)
+    noise = {"gaussian": torch.ones(b, dtype=torch.bool), "sigma": params["noise_sigma"],
+             "gray": torch.zeros(b, dtype=torch.bool), "noise_seed": params["noise_seed"]}
+    x = add_noise_on_canvas(x, lq_hw, noise, extent)
+    x = jpeg_compress(canvas.fill(x, sizes, 0, "replicate"), params["jpeg_quality"])
+    return canvas.resize(x, lq_hw, [[h, w]] * b, params["mode_up"].tolist(), (h, w))
+
+
+def _extents(h: int, w: int, smallest_factor: float) -> list[tuple[int, int]]:
+    """Canvas extents, smallest first: bounds for LQ sizes up to 1/8, 1/4, 1/2, 1 and 1/``smallest_factor``
+    of the input (a sample uses the first that holds it), rounded up to JPEG's 16-pixel macroblocks."""
+    top = 1.0 / smallest_factor
+    fractions = sorted({f for f in (0.125, 0.25, 0.5, 1.0) if f < top} | {top})
+    return [(_ceil16(int(h * f) + 1), _ceil16(int(w * f) + 1)) for f in fractions]
+
+
+def _ceil16(n: int) -> int:
+    return -(-n // 16) * 16
