@@ -16,8 +16,9 @@ per-sample probability is the mix a single stream can give).
 
 From the downsample to the resize back each sample lives on a ragged canvas (``canvas.py``): its LQ, of its
 own continuous size, valid in the top-left corner of the smallest of a few extents fixed by the config and
-the input size (``_extents``), so its arithmetic never depends on its batch-mates. The 41-tap blur runs by
-FFT, one transform per sample (``fft_filter.py``).
+the input size (``_extents``), so its arithmetic never depends on its batch-mates; noise and JPEG run on the
+canvas, the two resizes per sample (``_resize_each``). The 41-tap blur runs by FFT, one transform per sample
+(``fft_filter.py``).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from .fft_filter import filter_fft
 from .jpeg import jpeg_compress
 from .noise import add_noise_on_canvas
 from .quantize import round_to_8bit
+from .resize import MODES, resize
 from .settings import BlurSettings
 
 #: the LQ of the largest downsample must keep this many pixels per side
@@ -143,12 +145,23 @@ def _lq_part(x: Tensor, params: Params, lq_hw: list[list[int]], extent: tuple[in
     """Downsample, noise, JPEG and resize back for samples sharing one canvas ``extent``."""
     b, _, h, w = x.shape
     sizes = torch.tensor(lq_hw, device=x.device).reshape(b, 2)
-    x = canvas.resize(x, [[h, w]] * b, lq_hw, params["mode_down"].tolist(), extent)
+    x = _resize_each(x, [[h, w]] * b, lq_hw, params["mode_down"].tolist(), extent)
     noise = {"gaussian": torch.ones(b, dtype=torch.bool), "sigma": params["noise_sigma"],
              "gray": torch.zeros(b, dtype=torch.bool), "noise_seed": params["noise_seed"]}
     x = add_noise_on_canvas(x, lq_hw, noise, extent)
     x = jpeg_compress(canvas.fill(x, sizes, 0, "replicate"), params["jpeg_quality"])
-    return canvas.resize(x, lq_hw, [[h, w]] * b, params["mode_up"].tolist(), (h, w))
+    return _resize_each(x, lq_hw, [[h, w]] * b, params["mode_up"].tolist(), (h, w))
+
+
+def _resize_each(x: Tensor, in_hw: list[list[int]], out_hw: list[list[int]], modes: list[int],
+                 out_shape: tuple[int, int]) -> Tensor:
+    """Resize each sample's valid corner alone (``resize.resize``, the filter ``canvas.resize`` takes its matrices
+    from) into a canvas of ``out_shape``: at 512 px a separable filter per sample is several times cheaper than
+    the dense per-sample matrix products, and a sample alone has the same arithmetic as in any batch."""
+    out = x.new_zeros(x.shape[0], x.shape[1], *out_shape)
+    for i, ((hi, wi), (ho, wo), mode) in enumerate(zip(in_hw, out_hw, modes)):
+        out[i:i + 1, :, :ho, :wo] = resize(x[i:i + 1, :, :hi, :wi], (ho, wo), MODES[mode])
+    return out
 
 
 def _extents(h: int, w: int, smallest_factor: float) -> list[tuple[int, int]]:
