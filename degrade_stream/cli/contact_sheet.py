@@ -1,6 +1,8 @@
-"""A labelled contact sheet: one row per image set (HQ, handcrafted LQ, refined LQ...), one column per sample.
+"""A labelled contact sheet: one row per sample (its name on the left), one captioned tile per image of it
+(HQ, handcrafted LQ, refined LQ...); rows may hold different numbers of tiles (the demo's face row has five).
 
-Every tile is the top-left square of the sample scaled to ``tile`` px: LQ with nearest neighbour, so its degradation stays visible pixel for pixel.
+Every tile is the top-left square of the image scaled to ``tile`` px: LQ with nearest neighbour, so its
+degradation stays visible pixel for pixel.
 """
 from __future__ import annotations
 
@@ -15,11 +17,15 @@ TILE = 256
 PAD = 8
 LABEL_WIDTH = 168
 FONT_SIZE = 15
+LINE = FONT_SIZE + 4
+CAPTION = 2 * LINE + 4  # room for a caption of up to two lines above each tile
+
+Row = tuple[str, Sequence[tuple[str, Path]]]  # (sample label, [(caption, image file), ...])
 
 
 def sheet_size(rows: int, columns: int, tile: int = TILE) -> tuple[int, int]:
-    """(width, height) of a sheet with ``rows`` x ``columns`` tiles."""
-    return LABEL_WIDTH + columns * (tile + PAD) + PAD, rows * (tile + PAD) + PAD
+    """(width, height) of a sheet with ``rows`` rows of at most ``columns`` tiles."""
+    return LABEL_WIDTH + columns * (tile + PAD) + PAD, rows * (CAPTION + tile + PAD) + PAD
 
 
 def _font() -> ImageFont.ImageFont:
@@ -55,28 +61,29 @@ def _wrap(text: str, width: int, draw: ImageDraw.ImageDraw, font: ImageFont.Imag
     return lines + ([line] if line else [])
 
 
-def contact_sheet(rows: Sequence[tuple[str, Sequence[Path]]], tile: int = TILE) -> Image.Image:
-    """Rows of (label, image files, one per sample column); column j shows the same sample in every row."""
-    columns = len(rows[0][1])
-    if any(len(files) != columns for _, files in rows):
-        raise ValueError("every row of the contact sheet needs the same number of images")
-    sheet = Image.new("RGB", sheet_size(len(rows), columns, tile), "white")
+def contact_sheet(rows: Sequence[Row], tile: int = TILE) -> Image.Image:
+    """Rows of (label, [(caption, image file), ...]); each row one sample, each tile one version of it."""
+    if not rows or any(not tiles for _, tiles in rows):
+        raise ValueError("a contact sheet needs at least one row, and every row at least one image")
+    sheet = Image.new("RGB", sheet_size(len(rows), max(len(tiles) for _, tiles in rows), tile), "white")
     draw = ImageDraw.Draw(sheet)
     font = _font()
-    for i, (label, files) in enumerate(rows):
-        top = PAD + i * (tile + PAD)
+    for i, (label, tiles) in enumerate(rows):
+        top = PAD + i * (CAPTION + tile + PAD)
         lines = _wrap(label, LABEL_WIDTH - 2 * PAD, draw, font)
-        line_height = FONT_SIZE + 4
-        y = top + (tile - line_height * len(lines)) // 2
+        y = top + CAPTION + (tile - LINE * len(lines)) // 2
         for line in lines:
             draw.text((PAD, y), line, fill="black", font=font)
-            y += line_height
-        for j, path in enumerate(files):
-            sheet.paste(_tile(path, tile), (LABEL_WIDTH + PAD + j * (tile + PAD), top))
+            y += LINE
+        for j, (caption, path) in enumerate(tiles):
+            left = LABEL_WIDTH + PAD + j * (tile + PAD)
+            for k, line in enumerate(_wrap(caption, tile, draw, font)[:2]):
+                draw.text((left, top + k * LINE), line, fill="black", font=font)
+            sheet.paste(_tile(path, tile), (left, top + CAPTION))
     return sheet
 
 
-def save_contact_sheet(rows: Sequence[tuple[str, Sequence[Path]]], path: Path, tile: int = TILE) -> Path:
+def save_contact_sheet(rows: Sequence[Row], path: Path, tile: int = TILE) -> Path:
     """Draw and write the sheet as PNG atomically."""
     image = contact_sheet(rows, tile)
     with atomic_target(path) as tmp:
