@@ -52,12 +52,13 @@ def test_types_are_registered_and_shipped_options_match_them():
     assert DATASET_REGISTRY.get("DegradeStreamHQDataset") is DegradeStreamHQDataset
     assert MODEL_REGISTRY.get("DegradeStreamModel") is DegradeStreamModel
     files = option_files()
-    assert set(files) == {"train_msrresnet_x4_dataset", "train_msrresnet_x4_model"}
+    assert set(files) == {"train_msrresnet_x4_dataset", "train_msrresnet_x4_model", "train_face_restorer_gfpgan_model"}
     for path in files.values():
         opt = yaml.safe_load(path.read_text())
         train = opt["datasets"]["train"]
         chain_name = train.get("degrade_stream", opt.get("degrade_stream"))
-        assert ds.load_chain(chain_name).scale == opt["scale"] == opt["network_g"]["upscale"]
+        network_scale = opt["network_g"].get("upscale", opt["network_g"].get("scale"))  # MSRResNet / RRDBNet
+        assert ds.load_chain(chain_name).scale == opt["scale"] == network_scale
         assert DATASET_REGISTRY.get(train["type"]) and MODEL_REGISTRY.get(opt["model_type"])
 
 
