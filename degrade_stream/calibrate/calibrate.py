@@ -37,14 +37,7 @@ def calibrate(config: str | os.PathLike | Mapping[str, Any], real: str | os.Path
     ``real``), or ``pairs`` (DIR/gt + DIR/lq). Deterministic for a seed on one machine and thread count."""
     _check_numbers(budget=budget, crops=crops, patches_per_crop=patches_per_crop,
                    patches_per_image=patches_per_image, batch_size=batch_size)
-    if patch_size < 16 or patch_size % 8:
-        raise ValueError(f"--patch-size must be a multiple of 8 and >= 16, got {patch_size}")
-    if not 0 < sigma <= 1:
-        raise ValueError(f"--sigma must be in (0, 1], got {sigma}")
-    if pairs is not None and (real is not None or hq is not None):
-        raise ValueError("--pairs replaces --real and --hq: pass one or the other")
-    if pairs is None and (real is None or hq is None):
-        raise ValueError("pass --real (real LQ images) and --hq (HQ images), or --pairs DIR (DIR/gt + DIR/lq)")
+    _check_inputs(real, hq, pairs, patch_size, sigma)
     import_cmaes()
     base = resolve_config(config, "chains")
     chain = chain_from_dict(base)
@@ -70,13 +63,27 @@ def calibrate(config: str | os.PathLike | Mapping[str, Any], real: str | os.Path
         else space.config
     fitted = _named(fitted, base, target, seed, result.evaluated)
     end_stats = objective.synth_stats(chain_from_dict(fitted))
+    report = _report(config, base, target, seed, budget, result, samples, objective, space, fitted,
+                     start_stats, end_stats, dict(patch_size=patch_size, patches_per_crop=patches_per_crop,
+                                                  patches_per_image=patches_per_image, colour=colour,
+                                                  sigma=sigma, pairs=pairs is not None))
+    return Calibration(config=fitted, report=report)
+
+
+def _report(config: Any, base: Mapping[str, Any], target: str, seed: int, budget: int, result: Any, samples: Any,
+            objective: Objective, space: SearchSpace, fitted: dict[str, Any], start_stats: torch.Tensor,
+            end_stats: torch.Tensor, opts: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-safe report: distances and per-statistic shifts before/after, every moved argument."""
     real_stats = objective.real_stats
-    report = {
+    patch_size, patches_per_crop, patches_per_image = opts["patch_size"], opts["patches_per_crop"], \
+        opts["patches_per_image"]
+    colour, sigma, pairs = opts["colour"], opts["sigma"], opts["pairs"]
+    return {
         "config": str(base.get("name") or config), "target": target, "seed": seed, "budget": budget,
         "evaluated": result.evaluated,
         "objective": ("Fréchet distance of standardised degradation statistics"
                       + (" (with colour)" if colour else "")
-                      + (" + mean per-pair squared difference of mean statistics" if pairs is not None else "")),
+                      + (" + mean per-pair squared difference of mean statistics" if pairs else "")),
         "settings": {"crops": int(samples.hq.shape[0]), "crop": int(samples.hq.shape[-1]), "patch_size": patch_size,
                      "patches_per_crop": patches_per_crop, "patches_per_image": patches_per_image,
                      "synth_patches": int(start_stats.shape[0]), "real_patches": int(real_stats.shape[0]),
@@ -89,7 +96,18 @@ def calibrate(config: str | os.PathLike | Mapping[str, Any], real: str | os.Path
         "moved": moved(space, fitted),
         "skipped": samples.skipped,
     }
-    return Calibration(config=fitted, report=report)
+
+
+def _check_inputs(real: Any, hq: Any, pairs: Any, patch_size: int, sigma: float) -> None:
+    """Clear errors for options that cannot work together, before anything is read."""
+    if patch_size < 16 or patch_size % 8:
+        raise ValueError(f"--patch-size must be a multiple of 8 and >= 16, got {patch_size}")
+    if not 0 < sigma <= 1:
+        raise ValueError(f"--sigma must be in (0, 1], got {sigma}")
+    if pairs is not None and (real is not None or hq is not None):
+        raise ValueError("--pairs replaces --real and --hq: pass one or the other")
+    if pairs is None and (real is None or hq is None):
+        raise ValueError("pass --real (real LQ images) and --hq (HQ images), or --pairs DIR (DIR/gt + DIR/lq)")
 
 
 def _check_numbers(**values: int) -> None:
