@@ -8,6 +8,7 @@ import degrade_stream as ds
 from degrade_stream.cli.min_size import chain_min_side
 from degrade_stream.core.config import named_configs
 from degrade_stream.core.transform import Transform
+from degrade_stream.degrade.face import MIN_LQ_SIDE as FACE_MIN_LQ_SIDE, FaceDegradation
 
 HANDCRAFTED = [n for n in named_configs("chains") if "ddpm" not in n]
 CUSTOM = {
@@ -33,6 +34,10 @@ def _expected(name: str) -> tuple[ds.Chain, int]:
         config, side = CUSTOM[name]
         return ds.load_chain(config), side
     chain = ds.load_chain(name)
+    if any(isinstance(stage, FaceDegradation) for stage in chain.stages):  # an LQ of FACE_MIN_LQ_SIDE px at the largest factor
+        face = next(stage for stage in chain.stages if isinstance(stage, FaceDegradation))
+        factor = max(face.downsample[1], face.downsample_large[1] if face.large_prob > 0 else 0.0)
+        return chain, int(-(-FACE_MIN_LQ_SIDE * factor // 1))
     # a model stage's LQ is 1/lq_scale of its input, also when resized back (realesrgan_face: scale 1, LQ made at 1/4)
     lq_scale = max([getattr(stage, "lq_scale", 1) for stage in chain.stages] + [chain.scale])
     return chain, 1 if lq_scale == 1 else 8 * lq_scale

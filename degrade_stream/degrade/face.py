@@ -87,11 +87,16 @@ class FaceDegradation(Transform):
     def _largest_factor(self) -> float:
         return max(self.downsample[1], self.downsample_large[1] if self.large_prob > 0 else 0.0)
 
+    @property
+    def min_input_side(self) -> int:
+        """The smallest input side: an LQ of MIN_LQ_SIDE px at the largest downsample factor (cli/min_size.py)."""
+        return int(-(-MIN_LQ_SIDE * self._largest_factor() // 1))
+
     def _check_size(self, batch: Tensor) -> tuple[int, int]:
         if batch.dim() != 4 or batch.shape[1] != 3:
             raise ValueError(f"face: expected a (B, 3, H, W) batch, got shape {tuple(batch.shape)}")
         h, w = batch.shape[-2:]
-        need = int(-(-MIN_LQ_SIDE * self._largest_factor() // 1))
+        need = self.min_input_side
         if min(h, w) < need:
             raise ValueError(f"face: input {h}x{w} is too small for a downsample factor up to "
                              f"{self._largest_factor():g}: needs at least {need}x{need} "
