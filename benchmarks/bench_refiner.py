@@ -181,7 +181,8 @@ def print_follow_t(rows: list[dict]) -> None:
                   f"{r['cpu_seconds'] / top['cpu_seconds']:.2%} |", flush=True)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=4)
@@ -198,27 +199,47 @@ def main() -> None:
     parser.add_argument("--levers", type=int, default=0, metavar="SIZE",
                         help="only the lever table (channels_last, bf16, torch.compile, batch size) at LQ SIZE")
     parser.add_argument("--lever-batches", type=int, nargs="*", default=[1, 4, 16])
-    args = parser.parse_args()
-    device = torch.device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.levers:
-        rates, rows = lever_rows("bundled", device, args.levers, args.lever_batches, 10, args.rounds, args.compile)
-        print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, load average "
-              f"{Path('/proc/loadavg').read_text().split()[:3] if Path('/proc/loadavg').exists() else '?'}; "
-              f"measured matmul: fp32 {rates['fp32'] / 1e9:.1f} GFLOP/s, bf16 {rates['bf16'] / 1e9:.1f} GFLOP/s")
-        print("| setting | batch | s/batch | images/s | achieved GFLOP/s | of the matmul rate (dtype) | first call (s) |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
-        for r in rows:
-            print(f"| {r['setting']} | {r['batch']} | {r['s_per_batch']:.3f} | {r['images_per_s']:.2f} | "
-                  f"{r['GFLOPs']:.1f} | {r['of_matmul']:.0%} ({r['matmul']}) | {r['first_call_s']:.1f} |", flush=True)
-        return
-    if args.follow_t:
-        print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
-              f"load average {open('/proc/loadavg').read().split()[:3] if Path('/proc/loadavg').exists() else '?'}")
-        print_follow_t(follow_t_rows("bundled", device, args.follow_t, args.batch, args.rounds,
-                                     t_per_step=args.t_per_step, t_top=args.t))
-        return
+    return parser.parse_args()
+
+
+def print_levers(args: argparse.Namespace, device: torch.device) -> None:
+    """Measure and print the lever table (``--levers SIZE``)."""
+    rates, rows = lever_rows("bundled", device, args.levers, args.lever_batches, 10, args.rounds, args.compile)
+    print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, load average "
+          f"{Path('/proc/loadavg').read_text().split()[:3] if Path('/proc/loadavg').exists() else '?'}; "
+          f"measured matmul: fp32 {rates['fp32'] / 1e9:.1f} GFLOP/s, bf16 {rates['bf16'] / 1e9:.1f} GFLOP/s")
+    print("| setting | batch | s/batch | images/s | achieved GFLOP/s | of the matmul rate (dtype) | first call (s) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r['setting']} | {r['batch']} | {r['s_per_batch']:.3f} | {r['images_per_s']:.2f} | "
+              f"{r['GFLOPs']:.1f} | {r['of_matmul']:.0%} ({r['matmul']}) | {r['first_call_s']:.1f} |", flush=True)
+
+
+def case_line(case: str, checkpoints: dict[str, str], args: argparse.Namespace, device: torch.device,
+              peak: float | None) -> str:
+    """Time one model:size:sampler case and return its markdown table row."""
+    model, size, sampler = case.split(":")
+    size = int(size)
+    kind, steps = SAMPLERS[sampler]
+    stage = DDPMRefine(checkpoint=checkpoints[model], t_range=(0, 1000), sampler=kind, steps=max(steps, 1),
+                       compile=args.compile)
+    denoiser = stage.denoiser(device)
+    evals = min(steps, args.t) if kind == "ddim" else args.t
+    flops = forward_flops(denoiser, size) * evals
+    x = torch.rand(args.batch, 3, size, size, device=device)
+    seconds = time_batch(stage, x, args.t, args.rounds)
+    ips = args.batch / seconds
+    rate = flops * ips
+    params = sum(p.numel() for p in denoiser.model.parameters()) / 1e6
+    line = (f"| {model} | {params:.1f}M | {size} | {sampler} | {evals} | {flops / 1e9:.1f} | {seconds:.2f} | "
+            f"{ips:.2f} | {rate / 1e9:.1f} |")
+    if peak:
+        line += f" {rate / peak:.1%} |"
+    return line
+
+
+def print_cases(args: argparse.Namespace, device: torch.device) -> None:
+    """Measure and print the main table: each model:size:sampler case (default: all of them)."""
     tmp = Path(__import__("tempfile").mkdtemp())
     checkpoints = {"tiny": "bundled", "release": release_checkpoint(tmp / "release")}
     cases = args.cases or [f"{m}:{s}:{k}" for m in checkpoints for s in (64, 128) for k in SAMPLERS]
@@ -232,25 +253,26 @@ def main() -> None:
           + (" of bf16 matmul |" if peak else ""))
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if peak else ""))
     for case in cases:
-        model, size, sampler = case.split(":")
-        size = int(size)
-        kind, steps = SAMPLERS[sampler]
-        stage = DDPMRefine(checkpoint=checkpoints[model], t_range=(0, 1000), sampler=kind, steps=max(steps, 1),
-                           compile=args.compile)
-        denoiser = stage.denoiser(device)
-        evals = min(steps, args.t) if kind == "ddim" else args.t
-        flops = forward_flops(denoiser, size) * evals
-        x = torch.rand(args.batch, 3, size, size, device=device)
-        seconds = time_batch(stage, x, args.t, args.rounds)
-        ips = args.batch / seconds
-        rate = flops * ips
-        params = sum(p.numel() for p in denoiser.model.parameters()) / 1e6
-        line = (f"| {model} | {params:.1f}M | {size} | {sampler} | {evals} | {flops / 1e9:.1f} | {seconds:.2f} | "
-                f"{ips:.2f} | {rate / 1e9:.1f} |")
-        if peak:
-            line += f" {rate / peak:.1%} |"
-        print(line, flush=True)
+        print(case_line(case, checkpoints, args, device, peak), flush=True)
         denoiser_cache.clear_denoisers()
+
+
+def main() -> None:
+    """Run the table the command line asks for: levers, t-following, or the model/size/sampler cases."""
+    args = parse_args()
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.levers:
+        print_levers(args, device)
+        return
+    if args.follow_t:
+        print(f"device: {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
+              f"load average {open('/proc/loadavg').read().split()[:3] if Path('/proc/loadavg').exists() else '?'}")
+        print_follow_t(follow_t_rows("bundled", device, args.follow_t, args.batch, args.rounds,
+                                     t_per_step=args.t_per_step, t_top=args.t))
+        return
+    print_cases(args, device)
 
 
 if __name__ == "__main__":

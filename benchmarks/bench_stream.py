@@ -117,59 +117,75 @@ def _added_time_per_batch(device: torch.device, repeats: int, batch: int, size: 
     return f"| (a) added time per {batch}x3x{size}x{size} batch, in-memory loader | | {'; '.join(rows)} | |"
 
 
+def _sync(device: torch.device) -> None:
+    """Wait for queued device work (a no-op off CUDA)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _time_by_hand(loader: DataLoader, chain, device: torch.device, weight: torch.Tensor, with_step: bool) -> float:
+    """Seconds for one epoch of the user's own loop: move to the device, to float, per-sample seeds, the chain."""
+    from degrade_stream.stream.batches import to_float_images
+    from degrade_stream.stream.seeds import sample_seeds
+
+    start = time.perf_counter()
+    for b in loader:
+        gt = to_float_images(b["gt"].to(device, non_blocking=True))
+        lq = chain(gt, seed=sample_seeds(0, 0, b["key"])).lq
+        if with_step:
+            _step(lq, weight)
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def _time_streamed(stream: ds.PairStream, stride: int, device: torch.device, weight: torch.Tensor,
+                   with_step: bool) -> float:
+    """Seconds for one epoch of ``stream`` with the float range check sampling every ``stride``-th pixel."""
+    from degrade_stream.stream import batches as stream_batches
+
+    default, stream_batches.SAMPLE_STRIDE = stream_batches.SAMPLE_STRIDE, stride  # 1: every pixel checked
+    try:
+        start = time.perf_counter()
+        for b in stream:
+            if with_step:
+                _step(b["lq"], weight)
+        _sync(device)
+        return time.perf_counter() - start
+    finally:
+        stream_batches.SAMPLE_STRIDE = default
+
+
+def _chain_streams(loader: DataLoader, chain, device: torch.device, before: bool) -> dict[str, tuple]:
+    """The PairStreams to time, by name, each with its range-check stride (``before``: also as before issue 15)."""
+    from degrade_stream.stream import batches as stream_batches
+
+    streams = {"stream": (ds.PairStream(loader, chain, device=device, prefetch=2), stream_batches.SAMPLE_STRIDE)}
+    if before:
+        streams["before"] = (ds.PairStream(loader, chain, device=device, prefetch=2,
+                                           threads=torch.get_num_threads()), 1)
+    return streams
+
+
 def bench_chain(device: torch.device, chain_name: str, repeats: int, items: int, batch: int, size: int,
                 workers: int, before: bool = False) -> list[str]:
     """(c) ``chain_name`` by hand on the loader's batches vs streamed by PairStream, side by side. With
     ``before``, also a PairStream set up as before issue 15 (the background thread on torch's full thread
     count, every float batch range-checked in full), in the same interleaved rounds."""
-    from degrade_stream.stream import batches as stream_batches
-    from degrade_stream.stream.batches import to_float_images
-    from degrade_stream.stream.seeds import sample_seeds
-
     loader = DataLoader(DecodedCrops(items, size), batch_size=batch, num_workers=workers,
                         pin_memory=device.type == "cuda", persistent_workers=workers > 0)
     chain = ds.load_chain(chain_name).to(device)
-    streams = {"stream": (ds.PairStream(loader, chain, device=device, prefetch=2), stream_batches.SAMPLE_STRIDE)}
-    if before:
-        streams["before"] = (ds.PairStream(loader, chain, device=device, prefetch=2,
-                                           threads=torch.get_num_threads()), 1)
+    streams = _chain_streams(loader, chain, device, before)
     weight = torch.randn(3, 3, 3, 3, device=device) * 0.1
-
-    def by_hand(with_step: bool) -> float:
-        start = time.perf_counter()
-        for b in loader:
-            gt = to_float_images(b["gt"].to(device, non_blocking=True))
-            lq = chain(gt, seed=sample_seeds(0, 0, b["key"])).lq
-            if with_step:
-                _step(lq, weight)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        return time.perf_counter() - start
-
-    def streamed(name: str, with_step: bool) -> float:
-        stream, stride = streams[name]
-        default, stream_batches.SAMPLE_STRIDE = stream_batches.SAMPLE_STRIDE, stride  # 1: every pixel checked
-        try:
-            start = time.perf_counter()
-            for b in stream:
-                if with_step:
-                    _step(b["lq"], weight)
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            return time.perf_counter() - start
-        finally:
-            stream_batches.SAMPLE_STRIDE = default
-
     rows = []
     for with_step in (False, True):
-        by_hand(with_step)  # warm-up (workers, caches)
-        for name in streams:
-            streamed(name, with_step)
+        _time_by_hand(loader, chain, device, weight, with_step)  # warm-up (workers, caches)
+        for stream, stride in streams.values():
+            _time_streamed(stream, stride, device, weight, with_step)
         times: dict[str, list[float]] = {"hand": [], **{name: [] for name in streams}}
         for _ in range(repeats):
-            times["hand"].append(by_hand(with_step))
-            for name in streams:
-                times[name].append(streamed(name, with_step))
+            times["hand"].append(_time_by_hand(loader, chain, device, weight, with_step))
+            for name, (stream, stride) in streams.items():
+                times[name].append(_time_streamed(stream, stride, device, weight, with_step))
         th = statistics.median(times["hand"])
         label = "with a 3-conv step on the LQ" if with_step else "iteration only"
         for name in streams:
