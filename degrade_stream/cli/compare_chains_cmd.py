@@ -33,7 +33,8 @@ def _int_list(text: str) -> list[int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--train", required=True, metavar="DIR", type=path_arg, help="real pairs to train on (gt/, lq/)")
+    parser.add_argument("--train", required=True, metavar="DIR", type=path_arg,
+                        help="real pairs to train on (gt/, lq/)")
     parser.add_argument("--test", required=True, metavar="DIR", type=path_arg, help="real pairs to test on (gt/, lq/)")
     parser.add_argument("--chains", required=True, help="comma-separated chain names or YAML paths, each at scale 1 "
                                                         "(resize_back: true)")
@@ -43,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=16, help="training batch size (default 16)")
     parser.add_argument("--eval-crop", type=int, default=256,
                         help="score restorers on the centre N x N of each test pair; 0: whole images (default 256)")
-    parser.add_argument("--classifier-steps", type=int, default=300, help="classifier two-sample test steps (default 300)")
+    parser.add_argument("--classifier-steps", type=int, default=300,
+                        help="classifier two-sample test steps (default 300)")
     parser.add_argument("--device", default="auto", help="torch device (default: cuda if available, else cpu)")
     parser.add_argument("--out", metavar="FILE", type=path_arg, help="write the report as JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -65,8 +67,9 @@ def load_chains(text: str) -> list[tuple[str, Chain]]:
 
 
 def check_numbers(args: argparse.Namespace) -> None:
-    for option, value, low in (("--steps", args.steps, 1), ("--crop", args.crop, 16), ("--batch-size", args.batch_size, 1),
-                               ("--eval-crop", args.eval_crop, 0), ("--classifier-steps", args.classifier_steps, 1)):
+    for option, value, low in (("--steps", args.steps, 1), ("--crop", args.crop, 16),
+                               ("--batch-size", args.batch_size, 1), ("--eval-crop", args.eval_crop, 0),
+                               ("--classifier-steps", args.classifier_steps, 1)):
         if value < low:
             raise ValueError(f"{option} must be >= {low}, got {value}")
 
@@ -79,9 +82,11 @@ def format_table(report: dict[str, Any]) -> str:
         te, tr, r = row["realism"]["test"], row["realism"]["train"], row["restorer"]
         lines.append(f"| {row['chain']} | {te['frechet_degradation']:.2f} | {te['classifier']['accuracy']:.3f} "
                      f"| {te['pair_psnr']:.2f} / {te['pair_ssim']:.3f} | {tr['frechet_degradation']:.2f} "
-                     f"| {r['psnr']['mean']:.2f} ± {r['psnr']['std']:.2f} | {r['ssim']['mean']:.4f} ± {r['ssim']['std']:.4f} |")
+                     f"| {r['psnr']['mean']:.2f} ± {r['psnr']['std']:.2f} "
+                     f"| {r['ssim']['mean']:.4f} ± {r['ssim']['std']:.4f} |")
     b = report["baselines"]
-    for key, label in (("no_restoration", "no restoration (real L)"), ("identity_init", "identity-initialised restorer")):
+    for key, label in (("no_restoration", "no restoration (real L)"),
+                       ("identity_init", "identity-initialised restorer")):
         lines.append(f"| {label} | | | | | {b[key]['psnr']:.2f} | {b[key]['ssim']:.4f} |")
     return "\n".join(lines)
 
