@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 #: A temp file without a live writer on this host is removed once it is this old (seconds).
 STALE_TEMP_AGE_S = 3600.0
@@ -90,6 +91,12 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     with atomic_target(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
+    """Write a JSON report (indented, UTF-8, trailing newline) atomically, creating its folder."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return write_text_atomic(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:

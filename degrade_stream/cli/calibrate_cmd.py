@@ -3,13 +3,12 @@ writes the calibrated chain YAML and a JSON report, both atomically, and prints 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import yaml
 
-from ..atomic import write_text_atomic
+from ..atomic import write_json_atomic, write_text_atomic
 from ..calibrate.calibrate import calibrate
 from ..calibrate.report import format_table
 from ..calibrate.search import import_cmaes
@@ -71,9 +70,8 @@ def run(args: argparse.Namespace) -> int:
                        device=resolve_device(args.device), progress=not args.no_progress)
     chain_from_dict(result.config)  # the written YAML must load
     print(format_table(result.report))
-    for path in (out, report_path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(report_path, json.dumps(result.report, indent=1, ensure_ascii=False) + "\n")
+    write_json_atomic(report_path, result.report)
+    out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, yaml.safe_dump(result.config, sort_keys=False, allow_unicode=True))
     print(f"calibrated chain written to {out}, report to {report_path} ({time.perf_counter() - started:.0f} s)")
     return 0

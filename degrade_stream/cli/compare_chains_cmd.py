@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..atomic import write_text_atomic
+from ..atomic import write_json_atomic
 from ..core.chain import Chain
 from ..core.config import load_chain
 from ..restore.compare import Settings, baselines, compare_row
@@ -113,8 +112,5 @@ def run(args: argparse.Namespace) -> int:
     report["seconds"] = time.perf_counter() - start
     print(format_table(report))
     if args.out:
-        path = Path(args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(report, indent=1) + "\n")
-        print(f"report written to {path}")
+        print(f"report written to {write_json_atomic(args.out, report)}")
     return 0

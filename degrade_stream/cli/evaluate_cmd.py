@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from ..metrics.folder_report import evaluate_folders
-from ..atomic import write_text_atomic
+from ..atomic import write_json_atomic
 from .arg_checks import check_input_file, check_output_file, path_arg
 from .pair_writer import resolve_device
 from .report_table import format_report
@@ -56,8 +55,5 @@ def run(args: argparse.Namespace) -> int:
                               device=resolve_device(args.device), progress=not args.no_progress)
     print(format_report(report))
     if args.out:
-        path = Path(args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(report, indent=1) + "\n")
-        print(f"report written to {path}")
+        print(f"report written to {write_json_atomic(args.out, report)}")
     return 0
