@@ -6,12 +6,15 @@ reader never sees a partial one, and an interrupted or failed write leaves nothi
 
 Temp names, one scheme for every writer: ``.NAME.PID.HOST.TOKEN.tmp`` (``.old`` for a folder being
 replaced), where PID is the writing process, HOST a short hash of its machine's name and TOKEN unique
-per write, so threads and processes writing the same target never share a temp file.
+per write, so threads and processes writing the same target never share a temp file. A temp name is
+never longer than the file system allows for a name (NAME_MAX, 255 bytes on common systems): when
+NAME is too long for it, NAME is cut and ends in ``~`` plus a hash of the whole name (``temp_path_for``).
 
-The stale rule (``is_stale_temp``): a temp file is stale when its writer pid, encoded in its name, is
-not alive on this host; for names without a pid (``.part``, ``.tmp``) or written on another host
-(whose processes this one cannot see), when it is older than ``STALE_TEMP_AGE_S``. Names ``.NAME.PID.tmp``
-without a host mark, written by earlier versions, count as this host's.
+What the cleanup removes (``remove_stale_temps``): only names of exactly this scheme, only in folders
+the project owns, and there only for the target names its caller says the project writes (a user's
+``.notes.tmp``, ``.thesis.old/`` or ``.x.part`` is never touched). Such a temp is stale when its
+writer pid is not alive on this host, or, when written on another host (whose processes this one
+cannot see), when it is older than ``STALE_TEMP_AGE_S``.
 """
 from __future__ import annotations
 
@@ -26,20 +29,44 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 #: A temp file without a live writer on this host is removed once it is this old (seconds).
 STALE_TEMP_AGE_S = 3600.0
-TEMP_SUFFIXES = (".tmp", ".old", ".part")
 HOST_MARK = hashlib.blake2b(socket.gethostname().encode("utf-8"), digest_size=4).hexdigest()
-_TEMP_NAME = re.compile(r"^\..+\.(\d+)\.([0-9a-f]{8})\.[0-9a-f]{8}\.(tmp|old)$")
-_PID_ONLY_NAME = re.compile(r"^\..+\.(\d+)\.(tmp|old)$")
+#: The longest file name assumed where the file system cannot be asked (POSIX NAME_MAX on Linux, macOS, Windows).
+NAME_MAX = 255
+_TEMP_NAME = re.compile(r"^\.(.+)\.(\d+)\.([0-9a-f]{8})\.([0-9a-f]{8})\.(tmp|old)$", re.DOTALL)
+_CUT_MARK = "~"
+
+
+def name_max(folder: str | os.PathLike) -> int:
+    """The longest file name (bytes) ``folder``'s file system takes: its NAME_MAX, at most ``NAME_MAX``."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # folder not there yet, or no pathconf (Windows)
+        return NAME_MAX
+    return min(int(limit), NAME_MAX) if limit and limit > 0 else NAME_MAX
+
+
+def _cut(name: str, budget: int) -> str:
+    """``name`` if it fits in ``budget`` UTF-8 bytes, else a prefix of it + ``~`` + a hash of all of it."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) <= budget:
+        return name
+    digest = hashlib.blake2b(raw, digest_size=4).hexdigest()
+    keep = max(budget - len(_CUT_MARK) - len(digest), 1)
+    prefix = raw[:keep].decode("utf-8", "ignore")  # never split a character
+    return f"{prefix}{_CUT_MARK}{digest}"
 
 
 def temp_path_for(path: str | os.PathLike, kind: str = "tmp") -> Path:
-    """A new temp name beside ``path``, unique to this call: ``.NAME.PID.HOST.TOKEN.KIND``."""
+    """A new temp name beside ``path``, unique to this call: ``.NAME.PID.HOST.TOKEN.KIND``, no longer than
+    the folder's file system allows (a long NAME is cut, see the module docstring)."""
     path = Path(path)
-    return path.with_name(f".{path.name}.{os.getpid()}.{HOST_MARK}.{uuid.uuid4().hex[:8]}.{kind}")
+    tail = f".{os.getpid()}.{HOST_MARK}.{uuid.uuid4().hex[:8]}.{kind}"
+    budget = name_max(path.parent) - 1 - len(tail)
+    return path.with_name(f".{_cut(path.name, budget)}{tail}")
 
 
 def _remove(path: Path) -> None:
@@ -107,19 +134,22 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
+def temp_target(name: str) -> str | None:
+    """The target name a temp name of this scheme was written for (cut, for long names); None for any
+    other name."""
+    match = _TEMP_NAME.match(name)
+    return match.group(1) if match else None
+
+
 def is_temp_name(name: str) -> bool:
-    """Whether a file name is one of the temp names written here (hidden, ending .tmp, .old or .part)."""
-    return name.startswith(".") and name.endswith(TEMP_SUFFIXES)
+    """Whether ``name`` follows the temp-name scheme of this module exactly."""
+    return _TEMP_NAME.match(name) is not None
 
 
 def temp_writer(name: str) -> tuple[int | None, str | None]:
-    """(pid, host mark) of the writer encoded in a temp name; host None for names without a mark (this
-    host's, by an earlier version), (None, None) for names without a pid."""
+    """(pid, host mark) of the writer encoded in a temp name; (None, None) for any other name."""
     match = _TEMP_NAME.match(name)
-    if match:
-        return int(match.group(1)), match.group(2)
-    match = _PID_ONLY_NAME.match(name)
-    return (int(match.group(1)), None) if match else (None, None)
+    return (int(match.group(2)), match.group(3)) if match else (None, None)
 
 
 def process_alive(pid: int) -> bool:
@@ -135,21 +165,29 @@ def process_alive(pid: int) -> bool:
 
 def is_stale_temp(name: str, mtime: float, now: float | None = None,
                   max_age_s: float = STALE_TEMP_AGE_S) -> bool:
-    """The stale rule (module docstring) for a temp file ``name`` last modified at ``mtime``."""
+    """The stale rule (module docstring) for a temp file ``name`` last modified at ``mtime``; False for a
+    name that is not of this module's scheme."""
     pid, host = temp_writer(name)
-    if pid is not None and host in (None, HOST_MARK):
+    if pid is None:
+        return False
+    if host == HOST_MARK:
         return not process_alive(pid)
     return mtime < (time.time() if now is None else now) - max_age_s
 
 
-def remove_stale_temps(folder: str | os.PathLike, max_age_s: float = STALE_TEMP_AGE_S) -> int:
-    """Delete the stale temp files and folders directly in ``folder``; returns how many."""
+def remove_stale_temps(folder: str | os.PathLike, owns: Callable[[str], bool] | None = None,
+                       max_age_s: float = STALE_TEMP_AGE_S) -> int:
+    """Delete the stale temp files and folders directly in ``folder`` whose target name ``owns`` accepts
+    (None: every target, for a folder the project owns whole, such as synthesize's gt/); returns how many.
+
+    Only names of this module's exact scheme are looked at; anything else is never touched."""
     folder = Path(folder)
     if not folder.is_dir():
         return 0
     removed, now = 0, time.time()
     for path in folder.glob(".*"):
-        if not is_temp_name(path.name):
+        target = temp_target(path.name)
+        if target is None or (owns is not None and not owns(target)):
             continue
         try:
             mtime = path.lstat().st_mtime

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from degrade_stream import atomic
-from degrade_stream.atomic import (HOST_MARK, STALE_TEMP_AGE_S, atomic_folder, is_stale_temp, remove_stale_temps,
-                                   temp_path_for, temp_writer, write_bytes_atomic)
+from degrade_stream.atomic import (HOST_MARK, NAME_MAX, STALE_TEMP_AGE_S, atomic_folder, is_stale_temp, is_temp_name,
+                                   remove_stale_temps, temp_path_for, temp_target, temp_writer, write_bytes_atomic)
 
 
 def _dead_pid() -> int:
@@ -22,11 +22,22 @@ def test_temp_names_are_unique_per_write_and_name_their_writer(tmp_path):
     first, second = temp_path_for(tmp_path / "a.png"), temp_path_for(tmp_path / "a.png")
     assert first != second and first.parent == tmp_path
     assert first.name.startswith(f".a.png.{os.getpid()}.{HOST_MARK}.") and first.name.endswith(".tmp")
-    assert temp_writer(first.name) == (os.getpid(), HOST_MARK)
+    assert temp_writer(first.name) == (os.getpid(), HOST_MARK) and temp_target(first.name) == "a.png"
     assert temp_writer(temp_path_for(tmp_path / "d", "old").name) == (os.getpid(), HOST_MARK)
-    assert temp_writer(".a.png.123.tmp") == (123, None)  # an earlier version's name: this host's
-    assert temp_writer(".x.lq.1.2.3.part") == (None, None)
-    assert temp_writer("a.png") == (None, None)
+    for foreign in (".a.png.123.tmp", ".x.lq.1.2.3.part", "a.png", ".notes.tmp", ".thesis.old"):
+        assert temp_writer(foreign) == (None, None) and temp_target(foreign) is None and not is_temp_name(foreign)
+
+
+@pytest.mark.parametrize("name", ["x" * 251 + ".png", "é" * 125 + ".png", "a" * 199 + "é" * 26 + ".png"])
+def test_temp_names_of_the_longest_legal_names_fit_in_name_max(tmp_path, name):
+    """Issue 23 item 11: a 240-byte name gave a temp name over 255 bytes ('File name too long')."""
+    assert len(name.encode()) <= NAME_MAX
+    names = {temp_path_for(tmp_path / name).name for _ in range(20)}
+    assert len(names) == 20 and all(len(n.encode()) <= NAME_MAX for n in names)
+    for temp in names:
+        (tmp_path / temp).write_bytes(b"x")  # the file system takes it
+        assert is_temp_name(temp) and temp_writer(temp) == (os.getpid(), HOST_MARK)
+    assert write_bytes_atomic(tmp_path / name, b"ok").read_bytes() == b"ok"
 
 
 def test_the_stale_rule():
@@ -35,26 +46,28 @@ def test_the_stale_rule():
     other = "0" * 8 if HOST_MARK != "0" * 8 else "1" * 8
     assert is_stale_temp(f".a.{dead}.{HOST_MARK}.0123abcd.tmp", fresh, now)  # writer gone on this host
     assert not is_stale_temp(f".a.{alive}.{HOST_MARK}.0123abcd.tmp", old, now)  # writer still running
-    assert is_stale_temp(f".a.{dead}.tmp", fresh, now) and not is_stale_temp(f".a.{alive}.old", old, now)
     assert not is_stale_temp(f".a.{dead}.{other}.0123abcd.tmp", fresh, now)  # another host: by age only
-    assert is_stale_temp(f".a.{alive}.{other}.0123abcd.tmp", old, now)
-    assert not is_stale_temp(".x.lq.1.2.3.part", fresh, now) and is_stale_temp(".x.lq.1.2.3.part", old, now)
+    assert is_stale_temp(f".a.{alive}.{other}.0123abcd.old", old, now)
+    for foreign in (f".a.{dead}.tmp", ".x.lq.1.2.3.part", ".notes.tmp"):  # not the scheme: never stale
+        assert not is_stale_temp(foreign, old, now)
 
 
-def test_remove_stale_temps_removes_files_and_folders_and_nothing_else(tmp_path):
+def test_remove_stale_temps_removes_only_the_scheme_and_the_owned_targets(tmp_path):
     dead = _dead_pid()
-    stale_file, stale_dir = tmp_path / f".a.png.{dead}.tmp", tmp_path / f".step_1.{dead}.{HOST_MARK}.0123abcd.old"
+    stale_file = tmp_path / f".a.png.{dead}.{HOST_MARK}.0123abcd.tmp"
+    stale_dir = tmp_path / f".step_1.{dead}.{HOST_MARK}.0123abcd.old"
+    other_target = tmp_path / f".notes.txt.{dead}.{HOST_MARK}.0123abcd.tmp"
     stale_file.write_text("half")
     stale_dir.mkdir()
     (stale_dir / "model.safetensors").write_bytes(b"half")
-    old_part = tmp_path / ".x.lq.1.2.3.part"
-    old_part.write_bytes(b"x")
-    os.utime(old_part, (1, 1))
-    kept = [tmp_path / f".a.png.{os.getpid()}.tmp", tmp_path / ".fresh.part", tmp_path / f".a.{dead}.keep",
-            tmp_path / "a.png"]
+    other_target.write_text("half")
+    kept = [tmp_path / f".a.png.{os.getpid()}.{HOST_MARK}.0123abcd.tmp", tmp_path / ".fresh.part",
+            tmp_path / f".a.{dead}.tmp", tmp_path / ".x.lq.1.2.3.part", tmp_path / ".notes.tmp", tmp_path / "a.png"]
     for path in kept:
         path.write_text("k")
-    assert remove_stale_temps(tmp_path) == 3
+        os.utime(path, (1, 1))
+    assert remove_stale_temps(tmp_path, owns=lambda target: target != "notes.txt") == 2
+    assert remove_stale_temps(tmp_path) == 1  # every target: the last one too
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in kept)
     assert remove_stale_temps(tmp_path / "absent") == 0
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from degrade_stream.atomic import HOST_MARK
 from degrade_stream.diffusion import checkpoint as ckpt_io
 from degrade_stream.diffusion.denoiser import bundled_checkpoint
 from diffusion_helpers import micro_train_config, single_thread  # noqa: F401  (autouse fixture)
@@ -112,14 +113,15 @@ def test_a_killed_writers_checkpoint_folders_are_removed_on_the_next_run(trained
     run = tmp_path / "run"
     shutil.copytree(source, run)
     dead, alive = _dead_pid(), 1  # pid 1 always exists
-    stale = [run / f".step_00000003.{dead}.tmp", run / f".step_00000002.{dead}.old"]
+    mark = f"{HOST_MARK}.0123abcd"  # atomic.temp_path_for's scheme
+    stale = [run / f".step_00000003.{dead}.{mark}.tmp", run / f".step_00000002.{dead}.{mark}.old"]
     for folder in stale:
         folder.mkdir()
         (folder / ckpt_io.MODEL_FILE).write_bytes(b"half a file")
-    (run / f".latest.{dead}.tmp").write_text("step_00000003")
-    live = run / f".step_00000003.{alive}.tmp"
+    (run / f".latest.{dead}.{mark}.tmp").write_text("step_00000003")
+    live = run / f".step_00000003.{alive}.{mark}.tmp"
     live.mkdir()
-    kept = sorted(p.name for p in run.iterdir() if p not in stale and p.name != f".latest.{dead}.tmp")
+    kept = sorted(p.name for p in run.iterdir() if p not in stale and p.name != f".latest.{dead}.{mark}.tmp")
     result = _resume(lq, run)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in run.iterdir()) == sorted(kept + ["step_00000004"])
@@ -130,7 +132,7 @@ def test_write_checkpoint_itself_removes_dead_writers_temps(tmp_path):
     import torch
 
     dead = _dead_pid()
-    (tmp_path / f".step_00000001.{dead}.tmp").mkdir()
+    (tmp_path / f".step_00000001.{dead}.{HOST_MARK}.0123abcd.tmp").mkdir()
     (tmp_path / f".step_00000001.{os.getpid()}.keep").mkdir()  # not a temp name: untouched
     state = {"w": torch.ones(2)}
     ckpt_io.write_checkpoint(tmp_path, 2, state, state, None, {"model": {}})

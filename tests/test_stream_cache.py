@@ -201,13 +201,17 @@ def test_max_bytes_holds_for_two_writer_processes(tmp_path):
 
 
 def test_temp_files_of_crashed_writers_are_cleaned_up_by_the_size_scan(tmp_path):
-    old, fresh = tmp_path / "ab" / ".x.lq.1.2.3.part", tmp_path / "ab" / ".y.lq.1.2.3.part"
-    old.parent.mkdir()
-    old.write_bytes(b"partial")
-    fresh.write_bytes(b"being written")
-    os.utime(old, (1, 1))
+    fan = tmp_path / ("0" * 16) / "ab"
+    fan.mkdir(parents=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    entry_name = "ab" + "0" * 30 + ".lq"
+    old = fan / f".{entry_name}.{dead.pid}.{atomic.HOST_MARK}.0123abcd.tmp"  # its writer died
+    live = fan / f".{entry_name}.{os.getpid()}.{atomic.HOST_MARK}.0123abcd.tmp"  # being written
+    for path in (old, live):
+        path.write_bytes(b"partial")
     ds.PairCache(tmp_path, max_bytes=10**6)
-    assert not old.exists() and fresh.exists()
+    assert not old.exists() and live.exists()
 
 
 def test_unwritable_cache_directory_fails_at_construction(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +26,11 @@ CHAIN_FILE = "chain.yaml"
 PAIRS_FILE = "pairs.jsonl"
 SKIPPED_FILE = "skipped.txt"
 PARTS_DIR = ".parts"
-OWNED = ("gt", "lq", PAIRS_FILE, SKIPPED_FILE, CHAIN_FILE)
+META_INFO_FILE = "meta_info.txt"
+SHARDS_FILE = "shards.jsonl"
+SHARD_NAME = re.compile(r"^pairs-\d{6}\.tar$")
+OWNED = ("gt", "lq", PAIRS_FILE, SKIPPED_FILE, CHAIN_FILE, META_INFO_FILE, SHARDS_FILE)
+TOP_FILES = (RUN_FILE, CHAIN_FILE, PAIRS_FILE, SKIPPED_FILE, META_INFO_FILE, SHARDS_FILE)
 
 
 def prepare_output(out: Path, run_info: dict[str, Any], chain_config: dict[str, Any]) -> None:
@@ -112,10 +117,17 @@ def _check_same_run(out: Path, previous: dict[str, Any] | None, run_info: dict[s
                          "use another --out folder or delete that one")
 
 
+def writes_at_top(name: str) -> bool:
+    """Whether synthesize writes a file of this name at the top of --out (the targets its cleanup may touch)."""
+    return name in TOP_FILES or SHARD_NAME.match(name) is not None
+
+
 def remove_stale_temp_files(out: Path) -> int:
-    """Delete the temp files of killed writers in gt/, lq/ and ``out`` (the rule of ``atomic.is_stale_temp``:
-    writer not alive on this host, or older than an hour when written elsewhere); returns how many."""
-    return sum(remove_stale_temps(out / sub) for sub in ("gt", "lq", "."))
+    """Delete the temp files of killed writers (the rule of ``atomic.is_stale_temp``: writer not alive on
+    this host, or older than an hour when written elsewhere): any in gt/ and lq/, which synthesize owns,
+    and at the top of ``out`` only those for the files synthesize writes there. Returns how many."""
+    return (sum(remove_stale_temps(out / sub) for sub in ("gt", "lq"))
+            + remove_stale_temps(out, owns=writes_at_top))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

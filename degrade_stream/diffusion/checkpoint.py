@@ -68,10 +68,15 @@ def write_checkpoint(out_dir: str | os.PathLike, step: int, model: dict[str, Ten
     return out / name
 
 
+#: The names a training run writes atomically into its --out: the only temp files its cleanup may remove.
+_RUN_WRITES = re.compile(r"^(step_\d+|latest|train_log\.csv)$")
+
+
 def remove_stale_checkpoint_temps(out_dir: str | os.PathLike) -> int:
     """Delete the temp ``.step_*`` folders and files of checkpoint writers that were killed, by the rule
-    synthesize uses for its temp files (``atomic.is_stale_temp``); returns how many."""
-    return remove_stale_temps(Path(out_dir))
+    synthesize uses for its temp files (``atomic.is_stale_temp``), and only those of names a run writes
+    (``step_N``, ``latest``, ``train_log.csv``): a user's own files in the folder are never touched."""
+    return remove_stale_temps(Path(out_dir), owns=lambda target: _RUN_WRITES.match(target) is not None)
 
 
 def list_checkpoints(out_dir: str | os.PathLike) -> list[Path]:

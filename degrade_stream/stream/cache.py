@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 import warnings
@@ -42,7 +43,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..atomic import is_stale_temp, is_temp_name, write_bytes_atomic
+from ..atomic import is_stale_temp, remove_stale_temps, temp_path_for, temp_target, write_bytes_atomic
 from ..core.chain import Chain
 from ..core.inputs import check_image_batch
 from ..core.params import cat_params
@@ -54,6 +55,10 @@ from .seeds import Key, content_keys, key_strings, sample_seeds, variant_index
 logger = logging.getLogger("degrade_stream.cache")
 
 ENTRY_SUFFIX = ".lq"
+PROBE_NAME = ".probe"  # the writability check's file (under a temp name) in the root
+_FOLDER_KEY = re.compile(r"^[0-9a-f]{16}$")
+_FAN_NAME = re.compile(r"^[0-9a-f]{2}$")
+_ENTRY_NAME = re.compile(r"^[0-9a-f]{32}\.lq$")
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _LOW_WATER = 0.9  # after eviction the cache holds at most this fraction of max_bytes
 
@@ -188,10 +193,11 @@ class PairCache:
                           sort_keys=True, separators=(",", ":"))
 
     def _check_writable(self) -> None:
-        probe = self.root / f".probe.{os.getpid()}.{threading.get_ident()}"
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(probe, b"ok")
+            probe = temp_path_for(self.root / PROBE_NAME)  # a temp name: a killed process's probe is cleaned up
+            with open(probe, "xb") as f:
+                f.write(b"ok")
             probe.unlink()
         except OSError as err:
             raise ValueError(f"PairCache: cache directory {str(self.root)!r} is not writable: "
@@ -266,23 +272,24 @@ class PairCache:
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _scan(self) -> list[tuple[float, int, Path]]:
-        """(mtime, size, path) of every entry; stale temp files (``atomic.is_stale_temp``) are removed."""
+        """(mtime, size, path) of every entry of the cache's layout (``root/<16 hex>/<2 hex>/<32 hex>.lq``);
+        stale temp files of entry writers there (``atomic.is_stale_temp``) are removed. Nothing outside that
+        layout is looked at, so a user's files in the root are never counted, evicted or deleted."""
+        remove_stale_temps(self.root, owns=lambda target: target == PROBE_NAME)
         found, now = [], time.time()
-        for folder, _, files in os.walk(self.root):
-            for name in files:
-                is_entry = name.endswith(ENTRY_SUFFIX) and not name.startswith(".")
-                if not is_entry and not is_temp_name(name):
-                    continue
-                path = Path(folder) / name
-                try:
-                    st = path.stat()
-                    if not is_entry:
-                        if is_stale_temp(name, st.st_mtime, now):
-                            path.unlink()
+        for top in _layout_folders(self.root, _FOLDER_KEY):
+            for fan in _layout_folders(top, _FAN_NAME):
+                for item in _listing(fan):
+                    target = temp_target(item.name)
+                    try:
+                        if _ENTRY_NAME.match(item.name) and item.is_file(follow_symlinks=False):
+                            st = item.stat(follow_symlinks=False)
+                            found.append((st.st_mtime, st.st_size, Path(item.path)))
+                        elif target is not None and _ENTRY_NAME.match(target):
+                            if is_stale_temp(item.name, item.stat(follow_symlinks=False).st_mtime, now):
+                                os.unlink(item.path)
+                    except FileNotFoundError:  # evicted or renamed by another process meanwhile
                         continue
-                except FileNotFoundError:  # evicted or renamed by another process meanwhile
-                    continue
-                found.append((st.st_mtime, st.st_size, path))
         return found
 
     def _evict(self) -> None:
@@ -320,3 +327,17 @@ class PairCache:
         logger.debug("pair cache: evicted %d entries, %d bytes left", removed, total)
         return total
 
+
+def _listing(folder: Path) -> list[os.DirEntry]:
+    """The entries of ``folder``; none when it vanished or cannot be read."""
+    try:
+        with os.scandir(folder) as items:
+            return list(items)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return []
+
+
+def _layout_folders(folder: Path, pattern: re.Pattern) -> list[Path]:
+    """The real (not symlinked) sub-folders of ``folder`` whose names match ``pattern``."""
+    return [Path(item.path) for item in _listing(folder)
+            if pattern.match(item.name) and item.is_dir(follow_symlinks=False)]
