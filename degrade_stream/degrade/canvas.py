@@ -3,11 +3,11 @@ top-left (h_i, w_i) corner, so that per-sample resize scales need no loop over s
 
 Canvas shapes are fixed by the config, the input size and the sample's own size (never by the rest of the
 batch; see ``realesrgan._extents``), so a sample's result does not depend on its batch. Every operation that
-reads outside a sample's valid region first fills it: ``fill`` (reflect for filters, edge-replicate for
-JPEG's macroblock padding). ``resize`` is a pair of batched matrix products with per-sample interpolation
-matrices, each taken from ``F.interpolate`` itself (see ``resize.resize``: area; bilinear/bicubic
-anti-aliased when shrinking), for the sample's own input and output size; building them needs the sizes and
-modes on the host.
+reads outside a sample's valid region first fills it: ``fill`` (reflect for filters; edge-replicate or zeros for
+JPEG's macroblock padding, as libjpeg or BasicSR's DiffJPEG pad). ``resize`` is a pair of batched matrix products
+with per-sample interpolation matrices, each taken from ``F.interpolate`` itself (``resize.interpolation_matrix``:
+area; bilinear/bicubic plain or anti-aliased when shrinking), for the sample's own input and output size;
+building them needs the sizes and modes on the host.
 """
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .resize import MODES
-from .resize import resize as resize_one
+from .resize import MODES, interpolation_matrix
 
 
 def _reflect(pos: Tensor, n: Tensor) -> Tensor:
@@ -29,9 +28,16 @@ def _reflect(pos: Tensor, n: Tensor) -> Tensor:
 
 def fill(x: Tensor, sizes: Tensor, pad: int = 0, mode: str = "reflect") -> Tensor:
     """Canvas (B,C,H,W) -> (B,C,H+2p,W+2p) whose every pixel outside sample i's valid (h_i, w_i) corner
-    (shifted by ``pad``) is its reflection (``"reflect"``) or nearest edge pixel (``"replicate"``)."""
+    (shifted by ``pad``) is its reflection (``"reflect"``), nearest edge pixel (``"replicate"``) or 0 (``"zeros"``,
+    no ``pad``)."""
     b, c, h, w = x.shape
     sizes = sizes.to(x.device)
+    if mode == "zeros":
+        if pad:
+            raise ValueError("fill: 'zeros' takes no pad")
+        inside = ((torch.arange(h, device=x.device)[None, :, None] < sizes[:, 0, None, None])
+                  & (torch.arange(w, device=x.device)[None, None, :] < sizes[:, 1, None, None]))
+        return torch.where(inside[:, None], x, torch.zeros((), dtype=x.dtype, device=x.device))
 
     def index(length: int, n: Tensor) -> Tensor:
         pos = torch.arange(-pad, length + pad, device=x.device)[None, :]
@@ -44,35 +50,34 @@ def fill(x: Tensor, sizes: Tensor, pad: int = 0, mode: str = "reflect") -> Tenso
     return x.gather(3, cols[:, None, None, :].expand(b, c, rows.shape[1], cols.shape[1]))
 
 
-def resize_matrix(n_in: int, n_out: int, mode: str, device: torch.device, dtype: torch.dtype) -> Tensor:
-    """(n_out, n_in) matrix M with M @ v = ``resize.resize`` of the length-n_in signal v to n_out, obtained
-    by resizing an identity image along one axis (so it has torch's exact weights, anti-aliasing included)."""
-    eye = torch.eye(n_in, device=device, dtype=dtype)[None, None]
-    return resize_one(eye, (n_out, n_in), mode)[0, 0]
-
-
 def resize_matrices(n_in: list[int], n_out: list[int], modes: list[int], in_len: int, out_len: int,
-                    device: torch.device, dtype: torch.dtype) -> Tensor:
-    """(B, out_len, in_len) per-sample matrices, zero past each sample's sizes (one per distinct triple)."""
-    built: dict[tuple[int, int, int], Tensor] = {}
+                    device: torch.device, dtype: torch.dtype, antialias: bool = True,
+                    scales: list[float] | None = None) -> Tensor:
+    """(B, out_len, in_len) per-sample matrices (``resize.interpolation_matrix``), zero past each sample's sizes;
+    one built per distinct (sizes, mode, scale). ``scales``: Real-ESRGAN's per-sample ``scale_factor`` form."""
+    built: dict[tuple, Tensor] = {}
     mats = []
-    for key in zip(n_in, n_out, modes):
+    per_sample = scales if scales is not None else [None] * len(n_in)
+    for key in zip(n_in, n_out, modes, per_sample):
         if key not in built:
-            m = resize_matrix(key[0], key[1], MODES[key[2]], device, dtype)
+            m = interpolation_matrix(key[0], key[1], MODES[key[2]], antialias, key[3], device, dtype)
             built[key] = F.pad(m, (0, in_len - key[0], 0, out_len - key[1]))
         mats.append(built[key])
     return torch.stack(mats)
 
 
 def resize(x: Tensor, in_sizes: list[list[int]], out_sizes: list[list[int]], modes: list[int],
-           out_shape: tuple[int, int]) -> Tensor:
+           out_shape: tuple[int, int], antialias: bool = True, scales: list[float] | None = None) -> Tensor:
     """Resize every sample of canvas ``x`` from its (h, w) in ``in_sizes`` to ``out_sizes`` with its own
     mode (index into ``resize.MODES``), into a new canvas of ``out_shape``: two batched matrix products,
-    one (``bmm``) per sample and channel, so a sample's arithmetic has the same shape in any batch."""
+    one (``bmm``) per sample and channel, so a sample's arithmetic has the same shape in any batch.
+    ``antialias`` and ``scales`` as ``resize.interpolation_matrix``."""
     dev, dt = x.device, x.dtype
     b, c, h, w = x.shape
-    h_mat = resize_matrices([s[0] for s in in_sizes], [s[0] for s in out_sizes], modes, h, out_shape[0], dev, dt)
-    w_mat = resize_matrices([s[1] for s in in_sizes], [s[1] for s in out_sizes], modes, w, out_shape[1], dev, dt)
+    h_mat = resize_matrices([s[0] for s in in_sizes], [s[0] for s in out_sizes], modes, h, out_shape[0], dev, dt,
+                            antialias, scales)
+    w_mat = resize_matrices([s[1] for s in in_sizes], [s[1] for s in out_sizes], modes, w, out_shape[1], dev, dt,
+                            antialias, scales)
     out_h, out_w = out_shape
     rows = torch.bmm(h_mat[:, None].expand(b, c, out_h, h).reshape(b * c, out_h, h), x.reshape(b * c, h, w))
     out = torch.bmm(rows, w_mat.transpose(-1, -2)[:, None].expand(b, c, w, out_w).reshape(b * c, w, out_w))

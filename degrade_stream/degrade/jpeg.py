@@ -22,10 +22,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # JPEG Annex K.1 luminance and chrominance quantisation tables
-_QT_Y = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+QT_Y = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
          14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
          49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99]
-_QT_C = [17, 18, 24, 47] + [99] * 4 + [18, 21, 26, 66] + [99] * 4 + [24, 26, 56] + [99] * 5 + [47, 66] + [99] * 6 + [99] * 32
+QT_C = [17, 18, 24, 47] + [99] * 4 + [18, 21, 26, 66] + [99] * 4 + [24, 26, 56] + [99] * 5 + [47, 66] + [99] * 6 + [99] * 32
 
 
 _BASE_TABLES: dict[tuple[torch.device, torch.dtype], Tensor] = {}
@@ -35,7 +35,7 @@ def _base_tables(device: torch.device, dtype: torch.dtype) -> Tensor:
     """(2, 8, 8) Annex K tables on ``device``, made once per device (a host-to-device copy can wait on the GPU)."""
     key = (device, dtype)
     if key not in _BASE_TABLES:
-        _BASE_TABLES[key] = torch.tensor([_QT_Y, _QT_C], dtype=dtype).reshape(2, 8, 8).to(device)
+        _BASE_TABLES[key] = torch.tensor([QT_Y, QT_C], dtype=dtype).reshape(2, 8, 8).to(device)
     return _BASE_TABLES[key]
 
 

@@ -1,15 +1,22 @@
 """Real-ESRGAN's second-order degradation (Wang et al. 2021, "Real-ESRGAN", Sec. 3 and Fig. 2).
 
-Defaults are the x4plus training options (Real-ESRGAN ``options/train_realesrnet_x4plus.yml``); the
-order of operations follows ``RealESRGANModel.feed_data``: [USM-sharpen the input], blur, resize,
-noise, JPEG; [blur with p], resize, noise; then, in random order, [resize to 1/scale + sinc] and JPEG;
-round to 8 bit. Unlike BasicSR, every choice is per sample: resize direction, scale and mode, noise
-type and gray-ness, second blur, final order and final resize mode.
+Reference: xinntao/Real-ESRGAN ``realesrgan/models/realesrgan_model.py`` ``feed_data`` (commit 35ee6f7; the same
+in BasicSR 1.4.2 ``basicsr/models/realesrgan_model.py``) with the kernels of ``realesrgan/data/realesrgan_dataset.py``;
+defaults are ``options/train_realesrgan_x4plus.yml``. Order of operations as ``feed_data``: [USM-sharpen the
+input], blur, resize, noise, JPEG; [blur with p], resize, noise; then, in random order, [resize to 1/scale +
+sinc] and JPEG; round to 8 bit. As the reference by default: resizes are ``F.interpolate`` without
+anti-aliasing, the first one in its ``scale_factor`` form (``antialias: true``: torch's anti-aliased filters at
+the size ratio, the behaviour before issue 22); JPEG is BasicSR's DiffJPEG (``diffjpeg.py``; ``jpeg: libjpeg``:
+``jpeg.py``). Unlike BasicSR, every choice is per sample: resize direction, scale and mode, noise type and
+gray-ness, second blur, final order and final resize mode. ``resize_back`` follows the paper authors' release
+(yangxy/synthesizing_realistic_training_pairs ``dataloader/realesrgan.py`` ``degrade_process(resize_bak=True)``,
+commit 75d6529): back to the input size with a random area/bilinear/bicubic mode, rounded once
+(``resize_back_mode: bicubic``: round, bicubic back, round again, as before issue 22).
 
 Intermediate sizes are continuous per sample: from the first resize to the final one the batch is a
 ragged canvas (``canvas.py``), each sample valid in its top-left corner, resized by per-sample
 interpolation matrices, and filled by reflection (blur) or edge replication (JPEG) where an operation
-reads past its valid region. A sample's first-order canvas is the smallest of up to four extents fixed
+reads past its valid region (zeros for DiffJPEG, as its own padding). A sample's first-order canvas is the smallest of up to four extents fixed
 by the config and the input size (``_extents``), so its arithmetic never depends on its batch-mates;
 samples sharing an extent run as one group (at most four groups). Only Poisson noise, whose level count
 depends on a sample's own pixels, loops over the samples that chose it.
@@ -23,20 +30,28 @@ from kornia.filters import filter2d
 from torch import Tensor
 
 from ..core import salts
-from ..core.checks import check_prob, check_range
+from ..core.checks import check_choice, check_prob, check_range
 from ..core.params import select_params
 from ..core.registry import register
 from ..core.transform import Params
 from . import canvas
 from .blur_kernels import KERNEL_PAD, build_blur_kernels, odd_kernel_range, sample_blur_params
 from .filtering import filter_per_sample
+from .diffjpeg import diffjpeg_compress
 from .jpeg import jpeg_compress
 from .model_base import DegradationModel
 from .noise import add_noise_on_canvas, sample_noise
-from .resize import sample_resize_factor
+from .quantize import round_to_8bit
+from .resize import MODES, resize, sample_resize_factor, scaled_size
 from .settings import BlurSettings, NoiseSettings, ResizeSettings
 from .sinc_kernel import sinc_kernels
 from .usm import usm_sharpen
+
+
+#: JPEG implementations: BasicSR's DiffJPEG (Real-ESRGAN's) and the libjpeg-like ``jpeg.py``
+JPEG_CODECS = ("diffjpeg", "libjpeg")
+#: ``random``: the release's per-sample mode and one rounding; ``bicubic``: round, bicubic back, round (before issue 22)
+RESIZE_BACK_MODES = ("random", "bicubic")
 
 
 @register("realesrgan")
@@ -44,6 +59,7 @@ class RealESRGAN(DegradationModel):
     """Real-ESRGAN second-order degradation with every random choice drawn per sample."""
 
     def __init__(self, scale: int = 4, resize_back: bool = False, sharpen_input: bool = True,
+                 antialias: bool = False, jpeg: str = "diffjpeg", resize_back_mode: str = "random",
                  kernel_range: tuple[int, int] = (7, 21),
                  kernel_prob: tuple[float, ...] = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03),
                  sinc_prob: float = 0.1, blur_sigma: tuple[float, float] = (0.2, 3.0),
@@ -62,6 +78,9 @@ class RealESRGAN(DegradationModel):
                  jpeg_range2: tuple[float, float] = (30.0, 95.0), final_sinc_prob: float = 0.8) -> None:
         self._set_scale(scale, resize_back)
         self.sharpen_input = sharpen_input
+        self.antialias = antialias
+        self.jpeg = check_choice("jpeg", jpeg, JPEG_CODECS)
+        self.resize_back_mode = check_choice("resize_back_mode", resize_back_mode, RESIZE_BACK_MODES)
         self.kernel_range = odd_kernel_range("kernel_range", kernel_range)
         self.blur1 = BlurSettings.from_args(self.kernel_range, kernel_prob, sinc_prob, blur_sigma, betag_range,
                                             betap_range)
@@ -98,6 +117,7 @@ class RealESRGAN(DegradationModel):
             "sinc_omega": rng.uniform(low=math.pi / 3, high=math.pi),
             "sinc_size": sinc_sizes[rng.randint(0, len(sinc_sizes) - 1)],
             "jpeg2": rng.uniform(low=self.jpeg_range2[0], high=self.jpeg_range2[1]),
+            "mode_back": rng.randint(0, 2),  # resize_back_mode "random": the release's mode of the resize back
         }
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
@@ -107,10 +127,7 @@ class RealESRGAN(DegradationModel):
         x = usm_sharpen(batch) if self.sharpen_input else batch
         # ----- first order: blur at the input size, then a ragged canvas from the per-sample resize on
         x = filter_per_sample(x, build_blur_kernels(params["blur1"], KERNEL_PAD))
-        input_size = torch.tensor([h, w], device=dev).expand(b, 2)
-        # the sizes F.interpolate(scale_factor) gives
-        first_size = (input_size * params["scale1"].to(dev)[:, None]).floor().long().clamp_min(1)
-        first_hw = first_size.tolist()  # small host reads per resize: the interpolation matrices need the sizes
+        first_hw = self._first_sizes(params["scale1"], h, w)
         # Each sample's canvas is the smallest of a few extents fixed by the config and the input size that holds
         # it (never the batch's largest sample): every operation then has the same shape for a sample alone or
         # in any batch, and samples sharing an extent run as one group (at most len(extents) groups).
@@ -128,34 +145,69 @@ class RealESRGAN(DegradationModel):
         jpeg_first = params["jpeg_first"].to(dev)[:, None, None, None]
         sinc = sinc_kernels(params["sinc_omega"], params["sinc_size"], KERNEL_PAD)
         x = filter_per_sample(lq, torch.where(params["sinc_on"].to(dev)[:, None, None], sinc, _pulse(b, dev)))
-        x = torch.where(jpeg_first, x, jpeg_compress(x, params["jpeg2"]))
+        x = torch.where(jpeg_first, x, self._jpeg(x, None, params["jpeg2"]))
+        if self.resize_back and self.resize_back_mode == "random":
+            return self._resize_back_once(x, params["mode_back"], (h, w))
         return self.finish(x, batch)
+
+    def _first_sizes(self, scale1: Tensor, h: int, w: int) -> list[list[int]]:
+        """Each sample's (h, w) after the first resize: what ``F.interpolate(scale_factor=s)`` gives (floor of
+        h * s in float64; before issue 22, with ``antialias``, the float32 product), read on the host (the
+        interpolation matrices need the sizes)."""
+        if self.antialias:
+            input_size = torch.tensor([h, w], device=scale1.device).expand(scale1.shape[0], 2)
+            return (input_size * scale1[:, None]).floor().long().clamp_min(1).tolist()
+        return [[scaled_size(h, s), scaled_size(w, s)] for s in scale1.tolist()]
+
+    def _jpeg(self, x: Tensor, sizes: Tensor | None, quality: Tensor) -> Tensor:
+        """The configured JPEG; on a canvas (``sizes``: each sample's valid (h, w)) the padding each codec uses:
+        zeros for DiffJPEG, edge replication for libjpeg."""
+        if self.jpeg == "diffjpeg":
+            return diffjpeg_compress(x if sizes is None else canvas.fill(x, sizes, 0, "zeros"), quality)
+        return jpeg_compress(x if sizes is None else canvas.fill(x, sizes, 0, "replicate"), quality)
+
+    def _resize_back_once(self, lq: Tensor, mode: Tensor, size: tuple[int, int]) -> Tensor:
+        """The release's resize back: each sample with its own area/bilinear/bicubic mode (``F.interpolate``),
+        then one rounding to 8 bit."""
+        out = lq.new_empty(lq.shape[0], lq.shape[1], *size)
+        modes = mode.tolist()
+        for m in sorted(set(modes)):
+            rows = torch.tensor([i for i, v in enumerate(modes) if v == m], device=lq.device)
+            out[rows] = resize(lq[rows], size, MODES[m], antialias=False)
+        return round_to_8bit(out)
 
     def _canvas_part(self, x: Tensor, params: Params, first_hw: list[list[int]], first_extent: tuple[int, int],
                      input_hw: tuple[int, int]) -> Tensor:
         """From the first resize to the final one, on canvases of ``first_extent`` and then of the second-order
         bound; ``first_hw`` is each sample's (h, w) after the first resize."""
         (h, w), (out_h, out_w) = input_hw, (input_hw[0] // self.lq_scale, input_hw[1] // self.lq_scale)
-        b, dev = x.shape[0], x.device
+        b, dev, aa = x.shape[0], x.device, self.antialias
         first_size = torch.tensor(first_hw, device=dev).reshape(b, 2)
-        x = canvas.resize(x, [[h, w]] * b, first_hw, params["mode1"].tolist(), first_extent)
+        scales = None if aa else params["scale1"].tolist()  # Real-ESRGAN: F.interpolate(scale_factor=s)
+        x = canvas.resize(x, [[h, w]] * b, first_hw, params["mode1"].tolist(), first_extent, aa, scales)
         x = add_noise_on_canvas(x, first_hw, params["noise1"], first_extent)
-        x = jpeg_compress(canvas.fill(x, first_size, 0, "replicate"), params["jpeg1"])
+        x = self._jpeg(x, first_size, params["jpeg1"])
         # ----- second order
         second_kernels = torch.where(params["blur2_on"].to(dev)[:, None, None],
                                      build_blur_kernels(params["blur2"], KERNEL_PAD), _pulse(b, dev))
         x = filter2d(canvas.fill(x, first_size, KERNEL_PAD // 2, "reflect"), second_kernels.to(x.dtype),
                      padding="valid")
-        lq_exact = torch.tensor([h / self.lq_scale, w / self.lq_scale], device=dev)  # Real-ESRGAN's ori_h / scale
-        # int(ori / scale * s), as Real-ESRGAN
-        second_size = (lq_exact[None] * params["scale2"].to(dev)[:, None]).floor().long().clamp_min(1)
-        second_hw = second_size.tolist()
+        second_hw = self._second_sizes(params["scale2"], h, w)
+        second_size = torch.tensor(second_hw, device=dev).reshape(b, 2)
         second_extent = _bound(h / self.lq_scale, w / self.lq_scale, max(1.0, self.resize2.factor_range[1]))
-        x = canvas.resize(x, first_hw, second_hw, params["mode2"].tolist(), second_extent)
+        x = canvas.resize(x, first_hw, second_hw, params["mode2"].tolist(), second_extent, aa)
         x = add_noise_on_canvas(x, second_hw, params["noise2"], second_extent)
         jpeg_first = params["jpeg_first"].to(dev)[:, None, None, None]
-        x = torch.where(jpeg_first, jpeg_compress(canvas.fill(x, second_size, 0, "replicate"), params["jpeg2"]), x)
-        return canvas.resize(x, second_hw, [[out_h, out_w]] * b, params["mode3"].tolist(), (out_h, out_w))
+        x = torch.where(jpeg_first, self._jpeg(x, second_size, params["jpeg2"]), x)
+        return canvas.resize(x, second_hw, [[out_h, out_w]] * b, params["mode3"].tolist(), (out_h, out_w), aa)
+
+    def _second_sizes(self, scale2: Tensor, h: int, w: int) -> list[list[int]]:
+        """(h, w) after the second resize: Real-ESRGAN's int(ori_h / scale * s), in float64 (float32 before
+        issue 22, kept with ``antialias``)."""
+        if self.antialias:
+            lq_exact = torch.tensor([h / self.lq_scale, w / self.lq_scale], device=scale2.device)
+            return (lq_exact[None] * scale2[:, None]).floor().long().clamp_min(1).tolist()
+        return [[max(1, int(h / self.lq_scale * s)), max(1, int(w / self.lq_scale * s))] for s in scale2.tolist()]
 
 
 def _pulse(b: int, device: torch.device) -> Tensor:
