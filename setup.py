@@ -38,9 +38,10 @@ setup(
         "safetensors>=0.4",
     ],
     extras_require={
-        "test": ["pytest>=7.4", "cmaes>=0.10"],  # cmaes: the calibrate tests run in CI
+        "test": ["pytest>=7.4", "cmaes>=0.10", "ray[data]>=2.10"],  # cmaes, ray: the calibrate and Ray tests run in CI
         "calibrate": ["cmaes>=0.10"],  # degrade-stream calibrate's optimiser (CMA-ES, numpy only)
         "plot": ["matplotlib>=3.7"],
+        "ray": ["ray[data]>=2.10"],  # degrade_stream.scale.ray_data: pairs over a Ray cluster (README "Scaling out")
     },
     entry_points={"console_scripts": ["degrade-stream=degrade_stream.cli.main:main"]},
 )

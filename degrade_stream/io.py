@@ -1,6 +1,7 @@
 """Image files in and out: any mode (RGBA, gray, 16-bit) to RGB float in [0, 1]; atomic PNG writes."""
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -71,18 +72,28 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
     return arr.astype(np.float32) / 255.0
 
 
-def load_image(path: str | os.PathLike) -> Tensor:
-    """A (3, H, W) float32 RGB tensor in [0, 1]; raises ValueError naming the file if unreadable."""
-    path = Path(path)
+def _decode(source: str | os.PathLike | io.BytesIO, name: str) -> Tensor:
+    """(3, H, W) float32 RGB in [0, 1] from a file or an in-memory file; ValueError naming ``name``."""
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             image.load()
             arr = _to_rgb_array(image)
     except FileNotFoundError:
         raise
     except Exception as err:  # PIL raises many types for corrupt/unsupported files
-        raise ValueError(f"cannot read image {path}: {err}") from None
+        raise ValueError(f"cannot read image {name}: {err}") from None
     return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+
+
+def load_image(path: str | os.PathLike) -> Tensor:
+    """A (3, H, W) float32 RGB tensor in [0, 1]; raises ValueError naming the file if unreadable."""
+    return _decode(Path(path), str(Path(path)))
+
+
+def decode_image(data: bytes, name: str = "<bytes>") -> Tensor:
+    """``load_image`` for a file's contents (e.g. a row of ``ray.data.read_binary_files``): the same
+    pixels as reading the file from disk; raises ValueError naming ``name`` if unreadable."""
+    return _decode(io.BytesIO(data), name)
 
 
 def to_uint8(image: Tensor) -> np.ndarray:
@@ -93,12 +104,20 @@ def to_uint8(image: Tensor) -> np.ndarray:
     return arr.transpose(1, 2, 0)
 
 
+def encode_png(image: Tensor) -> bytes:
+    """A (3, H, W) [0, 1] image as the bytes of the 8-bit PNG file ``save_image`` writes."""
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def save_image(image: Tensor, path: str | os.PathLike) -> Path:
     """Write a (3, H, W) [0, 1] image as 8-bit PNG atomically: a temp file renamed into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = encode_png(image)
     with atomic_target(path) as tmp:
-        Image.fromarray(to_uint8(image)).save(tmp, format="PNG")
+        tmp.write_bytes(data)
     return path
 
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: import name -> distribution name, where they differ
 DISTRIBUTION = {"yaml": "pyyaml", "PIL": "pillow"}
 #: imported only where the user opts in: the "plot" and "calibrate" extras, and the frameworks the plugins adapt
-OPTIONAL = {"matplotlib", "cmaes", "basicsr", "mmagic", "mmengine", "mmcv"}
+OPTIONAL = {"matplotlib", "cmaes", "basicsr", "mmagic", "mmengine", "mmcv", "ray"}
 
 
 def _setup_list(keyword: str) -> list[str]:
@@ -58,5 +58,6 @@ def test_optional_imports_are_an_extra_or_a_plugin_framework():
     assert imported["matplotlib"] == "degrade_stream/cli/sweep_plot.py"  # the "plot" extra, imported lazily
     setup = (ROOT / "setup.py").read_text(encoding="utf-8")
     assert re.search(r'"plot":\s*\["matplotlib', setup)
+    assert imported["ray"] == "degrade_stream/scale/ray_data.py" and re.search(r'"ray":\s*\["ray\[data\]', setup)
     for framework in ("basicsr", "mmagic", "mmengine"):
         assert imported[framework].startswith("plugins/"), (framework, imported[framework])

@@ -1,0 +1,171 @@
+"""(HQ, LQ) pairs from table rows, seeded and cropped exactly as ``degrade-stream synthesize`` does.
+
+A batch is a dict of columns (Ray Data's numpy batch format, or plain lists): the image as ``bytes``
+(the file's contents, decoded by ``degrade_stream.io`` as synthesize reads files) or as ``image`` (an
+8-bit (H, W, 3) RGB array, e.g. from ``ray.data.read_images(..., mode="RGB")``), and the key as ``key``,
+or as ``path`` made relative to ``root``: synthesize's key is the path relative to ``--hq``. Pair seeds
+come from ``stream.seeds.sample_seeds`` through the offline writer's rule (cli/pair_writer.py), and
+rows of equal size are degraded together. The handcrafted chains give the same bits in any batch
+(README, "The core contract"), so each LQ equals synthesize's whatever the rows' grouping; a
+``ddpm_refine`` stage may flip a rare 8-bit level when the grouping differs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..cli.min_size import chain_min_side
+from ..cli.pair_writer import _refine_steps, _sample_params, _seeds_for
+from ..cli.pair_plan import MAX_VARIANTS, PairUnit
+from ..core.config import load_chain, resolve_config
+from ..core.device import resolve_device
+from ..core.params import params_to
+from ..core.quantize import quantize8
+from ..io import decode_image, flat_name, to_uint8
+from ..stream.crop import scale_multiple
+
+#: Columns of every output row (one row per pair: K rows per input row with ``variants=K``).
+OUTPUT_COLUMNS = ("key", "name", "variant", "seed", "gt", "lq", "json", "skipped")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_EMPTY = np.zeros((0, 0, 3), dtype=np.uint8)
+
+
+def strip_scheme(uri: str) -> str:
+    """A URI as Ray Data reports its paths: ``s3://bucket/x`` -> ``bucket/x``, ``local:///a`` -> ``/a``."""
+    return _SCHEME.sub("", str(uri))
+
+
+def row_key(path: str, root: str) -> str:
+    """synthesize's key of the file at ``path`` read from the folder ``root``: the relative path, '/'-joined."""
+    relative = PurePosixPath(strip_scheme(path).replace(os.sep, "/"))
+    base = PurePosixPath(strip_scheme(root).replace(os.sep, "/"))
+    try:
+        return relative.relative_to(base).as_posix()
+    except ValueError:
+        raise ValueError(f"row path {path} is not under root {root}: give the folder the rows were read from "
+                         "(as Ray reports paths: absolute for a local folder, bucket/prefix for s3://)") from None
+
+
+def _column(batch: Mapping[str, Any], names: Sequence[str], what: str) -> tuple[str, Sequence[Any]]:
+    for name in names:
+        if name in batch:
+            return name, batch[name]
+    raise KeyError(f"a batch needs a {what} column ({' or '.join(names)}); it has {sorted(batch)}")
+
+
+def _hq_of(kind: str, value: Any, key: str) -> Tensor:
+    """The (3, H, W) float HQ of one row, decoded as synthesize decodes the file."""
+    if kind == "bytes":
+        return decode_image(bytes(value), key)
+    array = np.asarray(value)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+        raise ValueError(f"cannot read image {key}: the image column must hold 8-bit (H, W, 3) RGB arrays, got "
+                         f"{array.dtype} {array.shape} (read with ray.data.read_images(..., mode='RGB'), or "
+                         "read_binary_files for 16-bit files)")
+    return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1))).float() / 255.0
+
+
+@dataclass
+class _Row:
+    key: str
+    hq: Tensor | None
+    reason: str = ""
+
+
+class PairRows:
+    """Callable on a batch of rows -> a batch of pairs (columns ``OUTPUT_COLUMNS``); loads the chain once.
+
+    ``gt`` is the HQ cropped to a multiple of the chain's scale and ``lq`` the LQ, both 8-bit (H, W, 3)
+    arrays; ``name`` is the LQ's name in synthesize's layout (lq/<name>.png, with _v<k> for variants); ``json`` is the pair's record as in synthesize's pairs.jsonl (name, variant, source, seed, t,
+    params); ``variant`` is -1 with one variant. A row that synthesize would skip (unreadable, too small)
+    gives one row with empty images and the reason in ``skipped``.
+    """
+
+    def __init__(self, config: str | os.PathLike | Mapping[str, Any], seed: int = 0, root: str | None = None,
+                 variants: int = 1, batch_size: int = 8, device: str | None = None, threads: int | None = None):
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        if isinstance(variants, bool) or not isinstance(variants, int) or not 1 <= variants <= MAX_VARIANTS:
+            raise ValueError(f"variants must be an integer in [1, {MAX_VARIANTS}], got {variants!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if threads is not None:
+            torch.set_num_threads(threads)
+        self.chain = load_chain(resolve_config(config, "chains"))
+        self.device = resolve_device(device)
+        self.chain.to(self.device)
+        self.min_side = chain_min_side(self.chain)
+        self.seed, self.root, self.variants, self.batch_size = seed, root, variants, batch_size
+
+    def _rows(self, batch: Mapping[str, Any]) -> list[_Row]:
+        key_kind, key_values = _column(batch, ("key", "path"), "key")
+        kind, images = _column(batch, ("bytes", "image"), "image")
+        if key_kind == "path" and self.root is None:
+            raise ValueError("rows carry paths: give root= (the folder they were read from) so that keys are "
+                             "relative to it, as synthesize's are to --hq; or give a key column")
+        rows = []
+        for value, raw in zip(images, key_values):
+            key = row_key(str(raw), self.root) if key_kind == "path" else str(raw)
+            try:
+                hq = _hq_of(kind, value, key)
+            except ValueError as err:
+                rows.append(_Row(key, None, str(err)))
+                continue
+            height, width = scale_multiple(hq.shape[1], hq.shape[2], self.chain.scale)
+            if min(height, width) < max(self.min_side, 1):
+                rows.append(_Row(key, None, f"too small: {width}x{height} px after cropping to a multiple of the "
+                                            f"scale {self.chain.scale}; this chain needs at least "
+                                            f"{self.min_side}x{self.min_side} px"))
+                continue
+            rows.append(_Row(key, quantize8(hq[:, :height, :width])))
+        return rows
+
+    def __call__(self, batch: Mapping[str, Any]) -> dict[str, Any]:
+        rows = self._rows(batch)
+        out: dict[str, list[Any]] = {c: [] for c in OUTPUT_COLUMNS}
+        groups: dict[tuple[int, int], list[tuple[PairUnit, Tensor]]] = defaultdict(list)
+        for row in rows:
+            if row.hq is None:
+                self._emit(out, row.key, flat_name(row.key), -1, 0, _EMPTY, _EMPTY, "", row.reason)
+                continue
+            for k in range(self.variants):
+                unit = PairUnit(row.key, flat_name(row.key), None if self.variants == 1 else k, *row.hq.shape[1:])
+                groups[tuple(row.hq.shape[1:])].append((unit, row.hq))
+        for size in sorted(groups):
+            members = sorted(groups[size], key=lambda m: (m[0].name, m[0].variant or 0))
+            for start in range(0, len(members), self.batch_size):
+                self._degrade(members[start:start + self.batch_size], out)
+        return {c: (np.array(v, dtype=np.int64) if c in ("variant", "seed") else v) for c, v in out.items()}
+
+    def _degrade(self, members: list[tuple[PairUnit, Tensor]], out: dict[str, list[Any]]) -> None:
+        """Run the chain on one group of equal-size pairs and append their output rows."""
+        units = [u for u, _ in members]
+        hq = torch.stack([h for _, h in members])
+        seeds = _seeds_for(units, self.seed)
+        try:
+            result = self.chain(hq.to(self.device), seed=seeds)
+        except ValueError as err:  # name the inputs, as synthesize does
+            raise ValueError(f"degrading {', '.join(sorted({u.key for u in units}))} "
+                             f"({hq.shape[-1]}x{hq.shape[-2]} px): {err}") from None
+        lq, params = result.lq.cpu(), params_to(result.params, "cpu")
+        for i, unit in enumerate(units):
+            record = {"name": unit.name, "variant": unit.variant, "source": unit.key, "seed": int(seeds[i]),
+                      "t": _refine_steps(params, i), "params": _sample_params(params, i)}
+            variant = -1 if unit.variant is None else unit.variant
+            self._emit(out, unit.key, unit.lq_name, variant, int(seeds[i]), to_uint8(hq[i]), to_uint8(lq[i]),
+                       json.dumps(record, sort_keys=True), "")
+
+    @staticmethod
+    def _emit(out: dict[str, list[Any]], key: str, name: str, variant: int, seed: int, gt: np.ndarray,
+              lq: np.ndarray, record: str, reason: str) -> None:
+        for column, value in zip(OUTPUT_COLUMNS, (key, name, variant, seed, gt, lq, record, reason)):
+            out[column].append(value)

@@ -1,0 +1,87 @@
+"""Ray Data (degrade_stream/scale/ray_data.py) on a local Ray instance of 2 CPUs: pairs made over several blocks
+by an actor pool of 2, and by plain tasks, are byte-identical to single-process ``synthesize`` for the same keys
+and seed. A real local instance (ray.init(num_cpus=2)), not Ray's deprecated local_mode, which runs everything
+in one process and would hide the split."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import require_framework
+from degrade_stream.io import encode_png
+from reliability_helpers import run_in_process
+
+ray = require_framework("ray")
+from degrade_stream.scale.ray_data import map_batches_args, read_hq, synthesize_dataset  # noqa: E402
+
+CONFIG = "realesrgan"  # every random choice per sample
+TESTS = Path(__file__).resolve().parent
+
+
+def _png(image: np.ndarray) -> bytes:
+    return encode_png(torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory, data_dir) -> tuple[Path, Path]:
+    """Five HQ images of four sizes (one in a subfolder) and synthesize's pairs of them (seed 7, batches of 3)."""
+    base = tmp_path_factory.mktemp("ray")
+    hq = base / "hq"
+    (hq / "sub").mkdir(parents=True)
+    for i, path in enumerate(sorted((data_dir / "hq").iterdir())):
+        shutil.copy(path, hq / ("sub" if i == 2 else "") / path.name)
+    result = run_in_process("synthesize", "--config", CONFIG, "--hq", hq, "--out", base / "pairs", "--seed", "7",
+                            "--batch-size", "3", "--no-progress")
+    assert result.returncode == 0 and "5 pairs written" in result.stdout, result.stderr
+    return hq, base / "pairs"
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray instance of 2 CPUs whose workers can import tests/ray_pid_rows.py."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=200 * 2**20,
+             runtime_env={"env_vars": {"PYTHONPATH": str(TESTS), "OMP_NUM_THREADS": "1"}})
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def _check(rows: list[dict], pairs: Path) -> None:
+    records = {json.loads(line)["name"]: json.loads(line) for line in (pairs / "pairs.jsonl").read_text().splitlines()}
+    assert sorted(r["name"] for r in rows) == sorted(records)
+    for row in rows:
+        written = records[row["name"]]
+        assert row["key"] == written["source"] and row["skipped"] == "" and int(row["seed"]) == written["seed"]
+        assert _png(row["lq"]) == (pairs / written["lq"]).read_bytes(), row["name"]
+        assert _png(row["gt"]) == (pairs / written["gt"]).read_bytes(), row["name"]
+        assert json.loads(row["json"]) == {k: v for k, v in written.items() if k not in ("kind", "gt", "lq")}
+
+
+@pytest.mark.slow
+def test_an_actor_pool_over_several_blocks_writes_synthesizes_bytes(folders, local_ray):
+    hq, pairs = folders
+    dataset = read_hq(hq).repartition(5)  # five blocks
+    args = map_batches_args(CONFIG, seed=7, root=hq, actors=2, batch_size=2, num_cpus=0.5)
+    args["fn"] = __import__("ray_pid_rows").PidPairRows
+    args["compute"] = ray.data.ActorPoolStrategy(size=2, max_tasks_in_flight_per_actor=1)  # spread the blocks
+    rows = dataset.map_batches(**args).take_all()
+    _check(rows, pairs)
+    assert len({int(r["pid"]) for r in rows}) == 2, "both actors made pairs"
+
+
+@pytest.mark.slow
+def test_plain_tasks_for_a_handcrafted_chain_write_synthesizes_bytes(folders, local_ray):
+    hq, pairs = folders
+    args = map_batches_args(CONFIG, seed=7, root=hq, batch_size=1, num_cpus=0.5)
+    assert args["fn"].__name__ == "synthesize_rows" and "compute" not in args  # tasks, no actor pool
+    rows = synthesize_dataset(read_hq(hq).repartition(3), CONFIG, seed=7, root=hq, batch_size=1,
+                              num_cpus=0.5).take_all()
+    _check(rows, pairs)

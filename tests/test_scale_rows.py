@@ -1,0 +1,133 @@
+"""PairRows (degrade_stream/scale/rows.py), the per-batch function behind the Ray Data integration, without Ray:
+every pair is byte-identical to what ``synthesize`` writes for the same key and seed, whatever the rows' order,
+grouping or image column; rows synthesize would skip say why; the core package never imports the module."""
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from degrade_stream.io import encode_png, list_images
+from degrade_stream.scale.rows import PairRows, row_key, strip_scheme
+from reliability_helpers import run_in_process
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = "realesrgan"  # every random choice per sample
+NAMES = ("mmagic_face__000001.png", "swinir_set5__butterfly.png", "swinir_set5__head.png")  # 256, 256, 280 px
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory, data_dir) -> tuple[Path, Path]:
+    """An HQ folder (one image in a subfolder) and synthesize's pairs of it, 2 variants, seed 7, batches of 2."""
+    base = tmp_path_factory.mktemp("rows")
+    hq = base / "hq"
+    (hq / "sub").mkdir(parents=True)
+    for name in NAMES[:2]:
+        shutil.copy(data_dir / "hq" / name, hq / name)
+    shutil.copy(data_dir / "hq" / NAMES[2], hq / "sub" / NAMES[2])
+    result = run_in_process("synthesize", "--config", CONFIG, "--hq", hq, "--out", base / "pairs", "--seed", "7",
+                            "--variants", "2", "--batch-size", "2", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    return hq, base / "pairs"
+
+
+def _check_against_synthesize(out: dict, pairs: Path) -> None:
+    records = {json.loads(line)["lq"]: json.loads(line) for line in (pairs / "pairs.jsonl").read_text().splitlines()}
+    assert sorted(f"lq/{n}.png" for n in out["name"]) == sorted(records)
+    for name, gt, lq, record, variant, skipped in zip(out["name"], out["gt"], out["lq"], out["json"],
+                                                      out["variant"], out["skipped"]):
+        written = records[f"lq/{name}.png"]
+        assert skipped == "" and int(variant) == written["variant"]
+        assert encode_png(_chw(lq)) == (pairs / written["lq"]).read_bytes(), name  # the same PNG bytes
+        assert encode_png(_chw(gt)) == (pairs / written["gt"]).read_bytes(), name
+        assert json.loads(record) == {k: v for k, v in written.items() if k not in ("kind", "gt", "lq")}
+
+
+def _chw(image: np.ndarray):
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0
+
+
+def test_rows_in_any_order_and_grouping_give_synthesizes_bytes(folders):
+    hq, pairs = folders
+    files = list_images(hq)[::-1]  # another order than synthesize's
+    batch = {"bytes": [p.read_bytes() for p in files], "path": [str(p.resolve()) for p in files]}
+    rows = PairRows(CONFIG, seed=7, root=str(hq.resolve()), variants=2, batch_size=1, device="cpu")  # one per call
+    _check_against_synthesize(rows(batch), pairs)
+
+
+def test_an_image_column_a_key_column_and_mixed_sizes_in_one_batch_give_the_same_pairs(folders):
+    hq, pairs = folders
+    files = list_images(hq)
+    keys = [p.relative_to(hq).as_posix() for p in files]
+    batch = {"image": [np.asarray(Image.open(p).convert("RGB")) for p in files], "key": keys}
+    rows = PairRows(CONFIG, seed=7, variants=2, batch_size=3, device="cpu")  # chain calls of 3, not 2 as synthesize
+    _check_against_synthesize(rows(batch), pairs)
+
+
+def test_rows_synthesize_would_skip_say_why_and_the_others_go_on(folders, tmp_path):
+    hq, _ = folders
+    small = tmp_path / "small.png"
+    Image.new("RGB", (31, 33), (90, 120, 200)).save(small)
+    batch = {"bytes": [b"not an image", small.read_bytes(), (hq / NAMES[0]).read_bytes()],
+             "key": ["garbage.png", "small.png", NAMES[0]]}
+    out = PairRows(CONFIG, seed=7, device="cpu")(batch)
+    assert out["skipped"][0].startswith("cannot read image garbage.png")
+    assert out["skipped"][1] == ("too small: 28x32 px after cropping to a multiple of the scale 4; this chain needs "
+                                 "at least 32x32 px")
+    assert out["skipped"][2] == "" and out["lq"][2].shape == (64, 64, 3)
+    assert out["lq"][0].shape == (0, 0, 3) and list(out["variant"]) == [-1, -1, -1]
+
+
+def test_bad_rows_and_options_are_clear_errors(folders):
+    hq, _ = folders
+    rows = PairRows(CONFIG, seed=7, device="cpu")
+    with pytest.raises(ValueError, match="give root="):
+        rows({"bytes": [b""], "path": ["/x/a.png"]})
+    with pytest.raises(KeyError, match="needs a key column"):
+        rows({"bytes": [b""]})
+    out = rows({"image": [np.zeros((64, 64), np.uint8)], "key": ["gray.png"]})
+    assert "8-bit (H, W, 3) RGB arrays, got uint8 (64, 64)" in out["skipped"][0]
+    with pytest.raises(ValueError, match="variants must be an integer"):
+        PairRows(CONFIG, variants=0)
+    with pytest.raises(ValueError, match="is not under root"):
+        row_key("/data/other/a.png", "/data/hq")
+
+
+def test_keys_are_paths_relative_to_the_root_as_ray_reports_them():
+    assert strip_scheme("s3://bucket/hq/a.png") == "bucket/hq/a.png"
+    assert row_key("bucket/hq/sub/a.png", "s3://bucket/hq/") == "sub/a.png"
+    assert row_key("/data/hq/a.png", "local:///data/hq") == "a.png"
+
+
+def _imports(path: Path) -> list[str]:
+    """Absolute names of every module (and ``from X import name``: X.name) that the file at ``path`` imports."""
+    package = ["degrade_stream", *path.relative_to(ROOT / "degrade_stream").parent.parts]
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            prefix = package[: len(package) - node.level + 1] if node.level else []
+            base = ".".join(prefix + ([node.module] if node.module else []))
+            found.extend([base] + [f"{base}.{a.name}" for a in node.names])
+    return found
+
+
+def test_the_core_package_never_imports_the_scale_package_and_only_ray_data_imports_ray():
+    ray_users, scale_users = set(), set()
+    for path in sorted((ROOT / "degrade_stream").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for name in _imports(path):
+            if name == "ray" or name.startswith("ray."):
+                ray_users.add(relative)
+            if name.startswith("degrade_stream.scale") and not relative.startswith("degrade_stream/scale/"):
+                scale_users.add(relative)
+    assert ray_users == {"degrade_stream/scale/ray_data.py"} and not scale_users, (ray_users, scale_users)
+    assert "degrade_stream.scale.rows" in _imports(ROOT / "degrade_stream" / "scale" / "ray_data.py")  # the check sees relative imports
