@@ -1,8 +1,8 @@
 """Face degradation throughput (issue 14). Run: ``.venv/bin/python benchmarks/bench_face.py [--device cuda]
 [--batch 8] [--size 512] [--threads 1 2]``.
 
-The ``gfpgan`` chain on a batch of faces beside GFPGAN's CPU per-image dataset path (benchmarks/gfpgan_reference.py:
-BasicSR's functions with OpenCV, as ``FFHQDegradationDataset`` does, one image at a time), in one process, the
+The ``gfpgan`` chain on a batch of faces beside GFPGAN's own CPU per-image ``FFHQDegradationDataset``
+(benchmarks/gfpgan_reference.py; its ``__getitem__`` reads and decodes each PNG, as in training), in one process, the
 same faces, interleaved rounds; OpenCV and torch get the same thread count. Prints a markdown table (median time
 per batch, images/s, the ratio of medians and of best rounds) and the load average before each configuration.
 Target: >= 5x GFPGAN's path on 2 threads.
@@ -10,8 +10,10 @@ Target: >= 5x GFPGAN's path on 2 threads.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import degrade_stream as ds  # noqa: E402
-from benchmarks.gfpgan_reference import gfpgan_lq  # noqa: E402
+from benchmarks.gfpgan_reference import degradation_options, make_dataset, opencv_int_params  # noqa: E402
 from degrade_stream.io import list_images, load_image  # noqa: E402
 
 
@@ -47,7 +49,10 @@ def run(device: torch.device, batch: int, size: int, threads: int, rounds: int) 
     cv2.setNumThreads(threads)
     np.random.seed(0)
     hq = faces(batch, size)
-    numpy_faces = [img.permute(1, 2, 0).numpy()[:, :, ::-1].copy() for img in hq]
+    folder = Path(tempfile.mkdtemp(prefix="bench_face_"))
+    for i, img in enumerate(hq):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), (img.permute(1, 2, 0).numpy()[:, :, ::-1] * 255).round().astype(np.uint8))
+    dataset = make_dataset(folder, degradation_options())
     chain = ds.load_chain("gfpgan", device=device)
     hq = hq.to(device)
     seeds = iter(range(10 ** 9))
@@ -56,8 +61,9 @@ def run(device: torch.device, batch: int, size: int, threads: int, rounds: int) 
         chain(hq, seed=next(seeds)).lq.cpu()
 
     def theirs() -> None:
-        for img in numpy_faces:
-            gfpgan_lq(img)
+        with opencv_int_params():
+            for i in range(len(dataset)):
+                dataset[i]
 
     runners = {"GFPGAN per image (BasicSR + cv2, CPU)": theirs, f"gfpgan chain ({device.type})": ours}
     times: dict[str, list[float]] = {k: [] for k in runners}
@@ -69,6 +75,7 @@ def run(device: torch.device, batch: int, size: int, threads: int, rounds: int) 
                 t0 = time.perf_counter()
                 fn()
                 times[key].append(time.perf_counter() - t0)
+    shutil.rmtree(folder)
     return times
 
 

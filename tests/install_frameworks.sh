@@ -10,3 +10,6 @@ cd "$(dirname "$0")/.."
   albumentations matplotlib rich termcolor yapf future lmdb scikit-image
 "$PY" -m pip install -q -c constraints.txt --no-deps --no-build-isolation basicsr==1.4.2
 "$PY" -m pip install -q -c constraints.txt --no-deps mmagic==1.2.0 mmengine==0.10.7 mmcv-lite==2.1.0
+# gfpgan: the face tests load its FFHQDegradationDataset file alone (benchmarks/gfpgan_reference.py), so facexlib
+# and the rest of its dependency list are not needed
+"$PY" -m pip install -q -c constraints.txt --no-deps gfpgan==1.3.8

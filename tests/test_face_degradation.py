@@ -32,14 +32,18 @@ def test_output_at_input_size_8bit_and_deterministic():
 
 def test_every_choice_varies_per_sample():
     x = _batch(b=32, h=64, w=64)
-    _, params = FaceDegradation(color_jitter_prob=0.5, gray_prob=0.5)(x, seed=1)
+    _, params = FaceDegradation(interpolation_prob=(1 / 3, 1 / 3, 1 / 3), color_jitter_prob=0.5, gray_prob=0.5,
+                                color_jitter_pt_prob=0.5)(x, seed=1)
     for key in ("factor", "noise_sigma", "jpeg_quality"):
         assert params[key].unique().numel() > 20, key
     assert params["blur"]["sigma_x"].unique().numel() > 20
     for key in ("mode_down", "mode_up"):
         assert set(params[key].tolist()) == {0, 1, 2}
-    for key in ("jitter_on", "gray_on"):
+    for key in ("jitter_on", "gray_on", "jitter_pt_on"):
         assert 0 < int(params[key].sum()) < 32
+    assert params["jitter_pt_factors"].unique().numel() == 4 * 32
+    orders = {tuple(o) for o in params["jitter_pt_order"].tolist()}
+    assert len(orders) > 10 and all(sorted(o) == [0, 1, 2, 3] for o in orders)
     assert set(params["blur"]["kind"].tolist()) == {0, 1}  # iso and aniso only
     assert torch.equal(params["jpeg_quality"], params["jpeg_quality"].floor())
 
@@ -78,7 +82,8 @@ def test_gray_and_no_degradation_limits():
     # wipe out pixel noise)
     x = torch.nn.functional.interpolate(_batch(b=2, h=8, w=9), size=(64, 72), mode="bicubic").clamp(0, 1)
     near, _ = FaceDegradation(blur_sigma=(0.1, 0.1), downsample_range=(1.0, 1.0), noise_range=(0.0, 0.0),
-                              jpeg_range=(100.0, 100.0), color_jitter_prob=0.0, gray_prob=0.0)(x, seed=0)
+                              jpeg_range=(100.0, 100.0), color_jitter_prob=0.0, gray_prob=0.0,
+                              color_jitter_pt_prob=0.0)(x, seed=0)
     assert (near - x).abs().mean() < 0.03  # what is left: 4:2:0 chroma at quality 100 and 8-bit rounding
 
 
@@ -97,6 +102,9 @@ def test_shipped_chains_build_and_keep_the_size():
     ("blur_sigma", [0.1], "blur_sigma"),
     ("color_jitter_prob", 1.5, "color_jitter_prob"),
     ("downsample_range_large", [4, 100], "downsample_range_large[1]"),
+    ("hue", [-0.1, 0.6], "hue[1]"),
+    ("saturation", [-0.5, 1.5], "saturation[0]"),
+    ("color_jitter_pt_prob", -0.1, "color_jitter_pt_prob"),
 ])
 def test_range_errors_name_the_yaml_path(key, value, message):
     config = {"stages": [{"type": "face", key: value}]}

@@ -34,6 +34,7 @@ PAIR_CROP = 0xC209         # stream/pair_stream.py and the BasicSR dataset: wher
 FACE_BLUR = 11            # the kernel of the normal ranges
 FACE_BLUR_LARGE = 12      # the kernel of CodeFormer's large ranges (drawn always, used where chosen)
 FACE_COLOUR = 13          # colour shift and gray
+FACE_COLOUR_PT = 14       # GFPGAN's second colour jitter (brightness, contrast, saturation, hue)
 
 # --- sample keys (stream/seeds.py): BLAKE2b of the text "tag|seed|...|key" ----------------------------
 KEY_HASH = b"ds-seed"      # BLAKE2b personalisation of every per-sample seed hash, apart from other hashes

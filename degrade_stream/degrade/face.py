@@ -1,18 +1,28 @@
 """The face degradation that GFPGAN, CodeFormer, GPEN, VQFR and RestoreFormer train with (registered as
-``face``; GFPGAN's ``FFHQDegradationDataset``, options/train_gfpgan_v1.yml), with every choice per sample.
+``face``), with every choice per sample. Reference: TencentARC/GFPGAN gfpgan/data/ffhq_degradation_dataset.py
+(``FFHQDegradationDataset.__getitem__``, commit be73d6d9a4d95e6a9684163a5e42bfda1990714e, as in gfpgan 1.3.8)
+with options/train_gfpgan_v1.yml; the defaults are that file's values.
 
 Steps, as the GFPGAN dataset: blur with a 41x41 isotropic or anisotropic Gaussian (p 0.5/0.5, sigma
 U(0.1, 10), angle U(-pi, pi)); downsample by a factor U(0.8, 8) to (floor(h / f), floor(w / f)); Gaussian
 noise of std U(0, 20)/255 (colour); JPEG with quality floor(U(60, 100)) (OpenCV takes an integer); resize
-back to the input size; with p 0.3 shift each channel by U(-20, 20)/255; with p 0.01 convert to gray;
-round to 8 bit. GFPGAN resizes with ``INTER_LINEAR`` both ways; here each resize draws its interpolation
-(area, bilinear, bicubic) per sample from ``interpolation_prob`` (``[0, 1, 0]`` is GFPGAN's choice).
+back to the input size; with p 0.3 shift each channel by U(-20, 20)/255; with p 0.01 convert to gray; with
+p 0.3 GFPGAN's second colour jitter (``color_jitter_pt``: brightness U(0.5, 1.5), contrast U(0.5, 1.5),
+saturation U(0, 1.5), hue U(-0.1, 0.1), in a random order; ``face_colour.py``); round to 8 bit.
 
-CodeFormer (options/CodeFormer_stage3.yml) is the same recipe with downsample [1, 12] and noise [0, 15]
-(configs/chains/codeformer.yaml). Its "large" ranges (sigma [1, 15], downsample [4, 30], noise [0, 20],
-JPEG [30, 80]) are used for a sample with probability ``large_prob``: the large and the normal values are
-both drawn and the sample keeps one set (CodeFormer's joint dataset makes one LQ of each kind per face; a
-per-sample probability is the mix a single stream can give).
+Resizes: GFPGAN's ``cv2.resize(..., INTER_LINEAR)`` both ways is bilinear with half-pixel centres and no
+anti-aliasing, which is ``interpolation_prob: [0, 1, 0]`` with ``antialias: false`` (the default). Other
+choices stay available: each resize draws its interpolation (area, bilinear, bicubic) per sample from
+``interpolation_prob``, and ``antialias: true`` low-pass filters bilinear/bicubic shrinks (torch's
+anti-aliased filters); ``[1/3, 1/3, 1/3]`` with ``antialias: true`` is this stage's behaviour before it
+followed GFPGAN's resizes.
+
+CodeFormer (sczhou/CodeFormer basicsr/data/ffhq_blind_dataset.py, options/CodeFormer_stage3.yml) is the same
+recipe with downsample [1, 12], noise [0, 15] and no colour steps (configs/chains/codeformer.yaml). Its "large"
+ranges (sigma [1, 15], downsample [4, 30], noise [0, 20], JPEG [30, 80]) are used for a sample with
+probability ``large_prob``: the large and the normal values are both drawn and the sample keeps one set
+(CodeFormer's joint dataset makes one LQ of each kind per face; a per-sample probability is the mix a single
+stream can give).
 
 From the downsample to the resize back each sample lives on a ragged canvas (``canvas.py``): its LQ, of its
 own continuous size, valid in the top-left corner of the smallest of a few extents fixed by the config and
@@ -23,6 +33,7 @@ canvas, the two resizes per sample (``_resize_each``). The 41-tap blur runs by F
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..core import salts
@@ -34,7 +45,7 @@ from ..core.registry import register
 from ..core.transform import Params, Transform
 from . import canvas
 from .blur_kernels import KINDS, build_blur_kernels, sample_blur_params
-from .face_colour import colour_shift, to_gray
+from .face_colour import colour_jitter_pt, colour_shift, to_gray
 from .fft_filter import filter_fft
 from .jpeg import jpeg_compress
 from .noise import add_noise_on_canvas
@@ -58,9 +69,12 @@ class FaceDegradation(Transform):
 
     def __init__(self, kernel_size: int = 41, iso_aniso_prob: tuple[float, float] = (0.5, 0.5),
                  blur_sigma: tuple[float, float] = (0.1, 10.0), downsample_range: tuple[float, float] = (0.8, 8.0),
-                 interpolation_prob: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3),
+                 interpolation_prob: tuple[float, float, float] = (0.0, 1.0, 0.0), antialias: bool = False,
                  noise_range: tuple[float, float] = (0.0, 20.0), jpeg_range: tuple[float, float] = (60.0, 100.0),
                  color_jitter_prob: float = 0.3, color_jitter_shift: float = 20.0, gray_prob: float = 0.01,
+                 color_jitter_pt_prob: float = 0.3, brightness: tuple[float, float] = (0.5, 1.5),
+                 contrast: tuple[float, float] = (0.5, 1.5), saturation: tuple[float, float] = (0.0, 1.5),
+                 hue: tuple[float, float] = (-0.1, 0.1),
                  large_prob: float = 0.0, blur_sigma_large: tuple[float, float] = (1.0, 15.0),
                  downsample_range_large: tuple[float, float] = (4.0, 30.0),
                  noise_range_large: tuple[float, float] = (0.0, 20.0),
@@ -75,6 +89,7 @@ class FaceDegradation(Transform):
         self.downsample = check_range("downsample_range", downsample_range, low=0.1, high=64)
         self.downsample_large = check_range("downsample_range_large", downsample_range_large, low=0.1, high=64)
         self.interpolation_prob = check_probs("interpolation_prob", interpolation_prob, 3)  # area, bilinear, bicubic
+        self.antialias = bool(antialias)
         self.noise = check_range("noise_range", noise_range, low=0, high=255)
         self.noise_large = check_range("noise_range_large", noise_range_large, low=0, high=255)
         self.jpeg = check_range("jpeg_range", jpeg_range, low=1, high=100)
@@ -82,6 +97,10 @@ class FaceDegradation(Transform):
         self.color_jitter_prob = check_prob("color_jitter_prob", color_jitter_prob)
         self.color_jitter_shift = check_number("color_jitter_shift", color_jitter_shift, low=0, high=255)
         self.gray_prob = check_prob("gray_prob", gray_prob)
+        self.color_jitter_pt_prob = check_prob("color_jitter_pt_prob", color_jitter_pt_prob)
+        # torchvision's adjust_* bounds: factors >= 0, hue in [-0.5, 0.5]
+        self.jitter_pt = (check_range("brightness", brightness, low=0), check_range("contrast", contrast, low=0),
+                          check_range("saturation", saturation, low=0), check_range("hue", hue, low=-0.5, high=0.5))
         self.large_prob = check_prob("large_prob", large_prob)
 
     def _largest_factor(self) -> float:
@@ -124,6 +143,10 @@ class FaceDegradation(Transform):
         params["jitter_on"] = colour.bernoulli(self.color_jitter_prob)
         params["jitter_shift"] = colour.uniform(3, low=-self.color_jitter_shift, high=self.color_jitter_shift) / 255.0
         params["gray_on"] = colour.bernoulli(self.gray_prob)
+        jitter = rng.fork(salts.FACE_COLOUR_PT)
+        params["jitter_pt_on"] = jitter.bernoulli(self.color_jitter_pt_prob)
+        params["jitter_pt_order"] = jitter.permutation(4)  # indices into face_colour.JITTER_STEPS
+        params["jitter_pt_factors"] = torch.stack([jitter.uniform(low=lo, high=hi) for lo, hi in self.jitter_pt], 1)
         params["noise_seed"] = derive_seeds(seeds, salts.NOISE_FIELD)
         return params
 
@@ -141,32 +164,42 @@ class FaceDegradation(Transform):
         for k in sorted(set(extent_of)):
             members = [i for i, e in enumerate(extent_of) if e == k]
             rows = torch.tensor(members, device=dev)
-            out[rows] = _lq_part(x[rows], select_params(params, members), [lq_hw[i] for i in members], extents[k])
-        out = colour_shift(out, params["jitter_on"], params["jitter_shift"])
-        return round_to_8bit(to_gray(out, params["gray_on"]))
+            out[rows] = _lq_part(x[rows], select_params(params, members), [lq_hw[i] for i in members], extents[k],
+                                 self.antialias)
+        out = to_gray(colour_shift(out, params["jitter_on"], params["jitter_shift"]), params["gray_on"])
+        out = colour_jitter_pt(out, params["jitter_pt_on"], params["jitter_pt_order"], params["jitter_pt_factors"])
+        return round_to_8bit(out)
 
 
-def _lq_part(x: Tensor, params: Params, lq_hw: list[list[int]], extent: tuple[int, int]) -> Tensor:
+def _lq_part(x: Tensor, params: Params, lq_hw: list[list[int]], extent: tuple[int, int], antialias: bool) -> Tensor:
     """Downsample, noise, JPEG and resize back for samples sharing one canvas ``extent``."""
     b, _, h, w = x.shape
     sizes = torch.tensor(lq_hw, device=x.device).reshape(b, 2)
-    x = _resize_each(x, [[h, w]] * b, lq_hw, params["mode_down"].tolist(), extent)
+    x = _resize_each(x, [[h, w]] * b, lq_hw, params["mode_down"].tolist(), extent, antialias)
     noise = {"gaussian": torch.ones(b, dtype=torch.bool), "sigma": params["noise_sigma"],
              "gray": torch.zeros(b, dtype=torch.bool), "noise_seed": params["noise_seed"]}
     x = add_noise_on_canvas(x, lq_hw, noise, extent)
     x = jpeg_compress(canvas.fill(x, sizes, 0, "replicate"), params["jpeg_quality"])
-    return _resize_each(x, lq_hw, [[h, w]] * b, params["mode_up"].tolist(), (h, w))
+    return _resize_each(x, lq_hw, [[h, w]] * b, params["mode_up"].tolist(), (h, w), antialias)
 
 
 def _resize_each(x: Tensor, in_hw: list[list[int]], out_hw: list[list[int]], modes: list[int],
-                 out_shape: tuple[int, int]) -> Tensor:
-    """Resize each sample's valid corner alone (``resize.resize``, the filter ``canvas.resize`` takes its matrices
-    from) into a canvas of ``out_shape``: at 512 px a separable filter per sample is several times cheaper than
-    the dense per-sample matrix products, and a sample alone has the same arithmetic as in any batch."""
+                 out_shape: tuple[int, int], antialias: bool) -> Tensor:
+    """Resize each sample's valid corner alone into a canvas of ``out_shape``: at 512 px a separable filter per
+    sample is several times cheaper than the dense per-sample matrix products, and a sample alone has the same
+    arithmetic as in any batch."""
     out = x.new_zeros(x.shape[0], x.shape[1], *out_shape)
     for i, ((hi, wi), (ho, wo), mode) in enumerate(zip(in_hw, out_hw, modes)):
-        out[i:i + 1, :, :ho, :wo] = resize(x[i:i + 1, :, :hi, :wi], (ho, wo), MODES[mode])
+        out[i:i + 1, :, :ho, :wo] = _resize(x[i:i + 1, :, :hi, :wi], (ho, wo), MODES[mode], antialias)
     return out
+
+
+def _resize(x: Tensor, size: tuple[int, int], mode: str, antialias: bool) -> Tensor:
+    """``resize.resize`` (anti-aliased bilinear/bicubic shrinks) or, without ``antialias``, plain
+    ``F.interpolate``: for bilinear, OpenCV's ``INTER_LINEAR`` (half-pixel centres, no low-pass on a shrink)."""
+    if antialias or mode in ("area", "nearest") or tuple(x.shape[-2:]) == tuple(size):
+        return resize(x, size, mode)
+    return F.interpolate(x, size=size, mode=mode, align_corners=False, antialias=False)
 
 
 def _extents(h: int, w: int, smallest_factor: float) -> list[tuple[int, int]]:
