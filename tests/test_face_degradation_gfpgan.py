@@ -24,8 +24,9 @@ from conftest import DATA, require_framework
 from degrade_stream import compat
 from degrade_stream.core.random import SampleRandom
 from degrade_stream.degrade.blur_kernels import build_blur_kernels, sample_blur_params
-from degrade_stream.degrade.face import FaceDegradation, _resize
+from degrade_stream.degrade.face import FaceDegradation
 from degrade_stream.degrade.face_colour import colour_jitter_pt, colour_shift, to_gray
+from degrade_stream.degrade.resize import resize
 from degrade_stream.io import load_image
 
 require_framework("basicsr.data.degradations", prepare=compat.alias_torchvision_functional_tensor)
@@ -166,10 +167,10 @@ def test_colour_shift_is_gfpgans_bit_for_bit_and_gray_is_opencvs():
 def test_bilinear_resize_is_opencvs_inter_linear(shape, size):
     x = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(4))
     theirs = cv2.resize(x[0].permute(1, 2, 0).numpy(), size[::-1], interpolation=cv2.INTER_LINEAR)
-    ours = _resize(x, size, "bilinear", antialias=False)[0].permute(1, 2, 0).numpy()
+    ours = resize(x, size, "bilinear", antialias=False)[0].permute(1, 2, 0).numpy()
     assert np.abs(ours - theirs).max() < 1e-5  # OpenCV computes the source coordinates in float32
     if size[0] < shape[0]:  # the anti-aliased shrink is another filter
-        assert np.abs(_resize(x, size, "bilinear", antialias=True)[0].permute(1, 2, 0).numpy() - theirs).max() > 1e-2
+        assert np.abs(resize(x, size, "bilinear", antialias=True)[0].permute(1, 2, 0).numpy() - theirs).max() > 1e-2
 
 
 def _spread(kernels: np.ndarray) -> np.ndarray:

@@ -33,7 +33,6 @@ canvas, the two resizes per sample (``_resize_each``). The 41-tap blur runs by F
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from ..core import salts
@@ -185,21 +184,14 @@ def _lq_part(x: Tensor, params: Params, lq_hw: list[list[int]], extent: tuple[in
 
 def _resize_each(x: Tensor, in_hw: list[list[int]], out_hw: list[list[int]], modes: list[int],
                  out_shape: tuple[int, int], antialias: bool) -> Tensor:
-    """Resize each sample's valid corner alone into a canvas of ``out_shape``: at 512 px a separable filter per
+    """Resize each sample's valid corner alone (``resize.resize``; without ``antialias`` bilinear is OpenCV's
+    ``INTER_LINEAR``: half-pixel centres, no low-pass on a shrink) into a canvas of ``out_shape``: at 512 px a separable filter per
     sample is several times cheaper than the dense per-sample matrix products, and a sample alone has the same
     arithmetic as in any batch."""
     out = x.new_zeros(x.shape[0], x.shape[1], *out_shape)
     for i, ((hi, wi), (ho, wo), mode) in enumerate(zip(in_hw, out_hw, modes)):
-        out[i:i + 1, :, :ho, :wo] = _resize(x[i:i + 1, :, :hi, :wi], (ho, wo), MODES[mode], antialias)
+        out[i:i + 1, :, :ho, :wo] = resize(x[i:i + 1, :, :hi, :wi], (ho, wo), MODES[mode], antialias)
     return out
-
-
-def _resize(x: Tensor, size: tuple[int, int], mode: str, antialias: bool) -> Tensor:
-    """``resize.resize`` (anti-aliased bilinear/bicubic shrinks) or, without ``antialias``, plain
-    ``F.interpolate``: for bilinear, OpenCV's ``INTER_LINEAR`` (half-pixel centres, no low-pass on a shrink)."""
-    if antialias or mode in ("area", "nearest") or tuple(x.shape[-2:]) == tuple(size):
-        return resize(x, size, mode)
-    return F.interpolate(x, size=size, mode=mode, align_corners=False, antialias=False)
 
 
 def _extents(h: int, w: int, smallest_factor: float) -> list[tuple[int, int]]:
