@@ -4,6 +4,12 @@ Handcrafted degradation, then refinement by a DDPM trained on real low-quality i
 (Yang, Ren, Xie, Zhang 2023, "Synthesizing Realistic Image Restoration Training Pairs:
 A Diffusion Approach").
 """
+from pathlib import Path as _Path
+
+from . import source_checkout as _source_checkout
+
+_source_checkout.install(_Path(__file__).resolve().parent)  # plugins/ and configs/ of a checkout, as setup.py maps them
+
 from .core import (Chain, ChainResult, ConfigError, Params, SampleRandom, Transform, TransformResult,
                    as_seed_tensor, derive_seeds, load_chain, named_configs, register, registered_names,
                    save_chain)

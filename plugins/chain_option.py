@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from ..core import Chain, ConfigError, load_chain, named_configs
+from degrade_stream.core import Chain, ConfigError, load_chain, named_configs
 
 
 def chain_from_option(spec: str | os.PathLike | Mapping[str, Any] | None, option: str) -> Chain:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .dataset import DegradeStreamDataset, DegradeStreamHQDataset
-from .epochs import forward_sampler_epochs
-from .model import DegradeStreamModel
+from degrade_stream.plugins.basicsr.dataset import DegradeStreamDataset, DegradeStreamHQDataset
+from degrade_stream.plugins.basicsr.epochs import forward_sampler_epochs
+from degrade_stream.plugins.basicsr.model import DegradeStreamModel
 
 forward_sampler_epochs()
 

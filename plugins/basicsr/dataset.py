@@ -21,16 +21,16 @@ import torch
 from torch import Tensor
 from torch.utils import data
 
-from ...core import ConfigError, derive_seeds
-from ...core.checks import check_int
-from ...io import load_image
-from ...stream.cache import PairCache
-from ...core.salts import PAIR_CROP
-from ...stream.crop import crop_to_scale, paired_random_crop
-from ...stream.seeds import sample_seeds
-from ..chain_option import chain_from_option, check_scale
-from .gt_files import list_gt_files
-from .registry import DATASET_REGISTRY
+from degrade_stream.core import ConfigError, derive_seeds
+from degrade_stream.core.checks import check_int
+from degrade_stream.io import load_image
+from degrade_stream.stream.cache import PairCache
+from degrade_stream.core.salts import PAIR_CROP
+from degrade_stream.stream.crop import crop_to_scale, paired_random_crop
+from degrade_stream.stream.seeds import sample_seeds
+from degrade_stream.plugins.chain_option import chain_from_option, check_scale
+from degrade_stream.plugins.basicsr.gt_files import list_gt_files
+from degrade_stream.plugins.basicsr.registry import DATASET_REGISTRY
 
 #: PairedImageDataset options that would silently change nothing here
 _UNSUPPORTED = {

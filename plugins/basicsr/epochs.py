@@ -6,7 +6,7 @@ datasets without ``set_epoch``.
 """
 from __future__ import annotations
 
-from .registry import DATASET_REGISTRY  # noqa: F401  (imports basicsr after its torchvision shim)
+from degrade_stream.plugins.basicsr.registry import DATASET_REGISTRY  # noqa: F401  (imports basicsr after its torchvision shim)
 
 from basicsr.data.data_sampler import EnlargedSampler  # noqa: E402
 

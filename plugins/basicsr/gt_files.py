@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...core import ConfigError
-from ...io import IMAGE_EXTENSIONS, list_images
+from degrade_stream.core import ConfigError
+from degrade_stream.io import IMAGE_EXTENSIONS, list_images
 
 
 def list_gt_files(dataroot_gt: object, meta_info: object = None) -> list[tuple[Path, str]]:

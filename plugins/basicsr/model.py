@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
-from ..chain_option import chain_from_option, check_scale
-from .registry import MODEL_REGISTRY
+from degrade_stream.plugins.chain_option import chain_from_option, check_scale
+from degrade_stream.plugins.basicsr.registry import MODEL_REGISTRY
 
 from basicsr.models.sr_model import SRModel  # noqa: E402  (after the registry's torchvision shim)
 

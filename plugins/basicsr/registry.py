@@ -3,7 +3,7 @@
 basicsr 1.4.2 imports ``torchvision.transforms.functional_tensor``, renamed in torchvision 0.17;
 ``degrade_stream.compat`` aliases it (doing nothing where the old name still exists).
 """
-from ...compat import alias_torchvision_functional_tensor
+from degrade_stream.compat import alias_torchvision_functional_tensor
 
 alias_torchvision_functional_tensor()
 

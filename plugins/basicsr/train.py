@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Sequence
 
-from . import DegradeStreamDataset  # noqa: F401  (registers the types)
+from degrade_stream.plugins.basicsr import DegradeStreamDataset  # noqa: F401  (registers the types)
 
 
 def main(argv: Sequence[str] | None = None, root_path: str | None = None) -> None:

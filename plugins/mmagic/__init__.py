@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .imports import import_mmagic
-from .preprocessor import DegradeStreamDataPreprocessor
-from .transform import DegradeStream
+from degrade_stream.plugins.mmagic.imports import import_mmagic
+from degrade_stream.plugins.mmagic.preprocessor import DegradeStreamDataPreprocessor
+from degrade_stream.plugins.mmagic.transform import DegradeStream
 
 
 def config_files() -> dict[str, Path]:

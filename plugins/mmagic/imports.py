@@ -21,7 +21,7 @@ import types
 
 import numpy as np
 
-from ...compat import ensure_torchvision_importable
+from degrade_stream.compat import ensure_torchvision_importable
 
 logger = logging.getLogger("degrade_stream.plugins.mmagic")
 

@@ -20,10 +20,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ...stream.seeds import visit_seeds
-from ..chain_option import chain_from_option, check_scale
-from .images import is_bgr
-from .imports import import_mmagic
+from degrade_stream.stream.seeds import visit_seeds
+from degrade_stream.plugins.chain_option import chain_from_option, check_scale
+from degrade_stream.plugins.mmagic.images import is_bgr
+from degrade_stream.plugins.mmagic.imports import import_mmagic
 
 import_mmagic()
 

@@ -10,7 +10,7 @@ import argparse
 import os
 from typing import Sequence
 
-from . import import_mmagic
+from degrade_stream.plugins.mmagic import import_mmagic
 
 
 def build_runner(argv: Sequence[str] | None = None):

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from ...stream.crop import crop_to_scale
-from ...stream.seeds import content_seeds
-from ..chain_option import chain_from_option, check_scale
-from .images import hwc_to_rgb01, is_bgr, rgb01_to_hwc
-from .imports import import_mmagic
+from degrade_stream.stream.crop import crop_to_scale
+from degrade_stream.stream.seeds import content_seeds
+from degrade_stream.plugins.chain_option import chain_from_option, check_scale
+from degrade_stream.plugins.mmagic.images import hwc_to_rgb01, is_bgr, rgb01_to_hwc
+from degrade_stream.plugins.mmagic.imports import import_mmagic
 
 import_mmagic()
 
