@@ -1,8 +1,9 @@
 """What PairStream accepts from a loader: a (B,3,H,W) tensor, or a dict with ``gt``/``hq`` and keys.
 
-Keys are looked up as ``key``, then ``path``, then ``index``. A loader without any gets the running
+Keys are looked up as ``key``, then ``path``, then BasicSR's ``gt_path`` and ``lq_path`` (its datasets return
+them; basicsr/data/paired_image_dataset.py), then ``index``. A loader without any gets the running
 sample index of the epoch ("0", "1", ...): seeds then follow the position in the epoch, not the
-image, so shuffled keyless loaders get a different LQ per image and order (add keys for that).
+image, so shuffled keyless loaders get a different LQ per image and order (``KEYLESS_WARNING``).
 
 Checks: shape and dtype on every batch. uint8 batches cannot be out of range. A float batch's values
 are checked in full (finite, in [0, 1]) on the first batch of a pass and, after that, on a strided
@@ -20,7 +21,10 @@ from ..core.inputs import check_image_batch
 from .seeds import key_strings
 
 GT_NAMES = ("gt", "hq")
-KEY_NAMES = ("key", "path", "index")
+KEY_NAMES = ("key", "path", "gt_path", "lq_path", "index")
+KEYLESS_WARNING = ("PairStream: the loader's batches carry no sample key ({names}), so each sample's seed follows "
+                   "its position in the epoch, not its image: with a shuffled loader an image gets another LQ at each "
+                   "order. Give each sample a key (a dict batch with its file path in 'path') for per-image seeds.")
 
 
 SAMPLE_STRIDE = 8  # after the first batch, float values are checked on every 8th row and column
@@ -32,7 +36,7 @@ def split_batch(batch: Any, full_check: bool = True) -> tuple[Tensor, list[str] 
         return check_loader_images(batch, full_check=full_check), None
     if not isinstance(batch, Mapping):
         raise ValueError("PairStream: the loader must yield a (B, 3, H, W) tensor or a dict with 'gt' or 'hq' "
-                         f"(and optionally 'key'/'path'/'index'), got {type(batch).__name__}")
+                         f"(and optionally one of {'/'.join(KEY_NAMES)}), got {type(batch).__name__}")
     name = next((n for n in GT_NAMES if n in batch), None)
     if name is None:
         raise ValueError(f"PairStream: the loader's dict batches need a 'gt' or 'hq' entry with the HQ images; "

@@ -10,16 +10,20 @@ batch after each reset in full and the rest cheaply (``batches.py``);
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Iterable, Optional
 
 from torchdata.nodes import BaseNode, IterableWrapper, Loader
 
-from .batches import split_batch
+from .batches import KEY_NAMES, KEYLESS_WARNING, split_batch
 from .prefetch import BackgroundMap
+
+logger = logging.getLogger("degrade_stream.stream")
 
 
 class KeyedBatches(BaseNode):
-    """Loader batches as ``{"gt", "keys", "epoch", "keyless"}``; keyless samples get their running index."""
+    """Loader batches as ``{"gt", "keys", "epoch", "keyless"}``; keyless samples get their running index (and the
+    first keyless batch logs ``KEYLESS_WARNING`` once per pipeline)."""
 
     def __init__(self, source: BaseNode, current_epoch: Callable[[], int]) -> None:
         super().__init__()
@@ -28,6 +32,7 @@ class KeyedBatches(BaseNode):
         self._index = 0
         self._epoch = 0
         self._checked = 0
+        self._warned = False
 
     def reset(self, initial_state: Optional[dict] = None) -> None:
         super().reset(initial_state)
@@ -48,6 +53,9 @@ class KeyedBatches(BaseNode):
         keyless = keys is None
         if keyless:
             keys = [str(i) for i in range(self._index, self._index + b)]
+            if not self._warned:
+                logger.warning(KEYLESS_WARNING.format(names=", ".join(f"'{n}'" for n in KEY_NAMES)))
+                self._warned = True
         self._index += b
         return {"gt": gt, "keys": keys, "epoch": self._epoch, "keyless": keyless}
 
