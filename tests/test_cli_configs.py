@@ -64,3 +64,25 @@ def test_unknown_config_to_show_is_an_error_exit():
     out = _run("configs", "--show", "no_such_config")
     assert out.returncode == 2
     assert "no_such_config" in out.stderr
+
+
+def test_configs_show_names_the_closest_shipped_config_for_an_unknown_one():
+    from reliability_helpers import run_in_process
+
+    out = run_in_process("configs", "--show", "gfpgn")
+    assert out.returncode == 2
+    assert "no shipped config named 'gfpgn' (did you mean 'gfpgan'?)" in out.stderr
+    out = run_in_process("configs", "--show", "ddpm_fase")
+    assert "(did you mean 'ddpm_face'?)" in out.stderr
+    shown = run_in_process("configs", "--show", "ddpm_face")
+    assert shown.returncode == 0 and shown.stdout == ds.named_configs("ddpm")["ddpm_face"].read_text(encoding="utf-8")
+
+
+def test_train_ddpm_help_lists_every_shipped_recipe():
+    from reliability_helpers import run_in_process
+
+    out = run_in_process("train-ddpm", "--help")
+    assert out.returncode == 0
+    recipes = out.stdout.split("shipped recipes", 1)[1]
+    listed = [line.split()[0] for line in recipes.splitlines()[1:] if line.strip()]
+    assert listed == list(ds.named_configs("ddpm")) and len(listed) >= 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..core.config import named_configs, read_yaml
+from ..core.errors import closest
 
 NAME = "configs"
 HELP = "list the shipped named configs (degradation chains and DDPM training recipes)"
@@ -23,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
             if path:
                 print(path.read_text(encoding="utf-8"), end="")
                 return 0
-        raise ValueError(f"no shipped config named {args.show!r}; run 'degrade-stream configs' for the list")
+        names = [name for kind in KINDS for name in named_configs(kind)]
+        raise ValueError(f"no shipped config named {args.show!r}{closest(args.show, names)}; "
+                         "run 'degrade-stream configs' for the list")
     for kind, title in KINDS.items():
         configs = named_configs(kind)
         print(f"{title}:")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import textwrap
 from pathlib import Path
 
 from .arg_checks import path_arg
@@ -13,8 +14,13 @@ HELP = "train a DDPM on every image under a folder of real low-quality images (r
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    recipes = shipped_recipes()
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the recipe list's lines
+    width = max((len(name) for name in recipes), default=0)
+    parser.epilog = "shipped recipes (configs/ddpm; 'degrade-stream configs --show NAME' prints one):\n" + "\n".join(
+        f"  {name:<{width}}  {text}" for name, text in recipes.items())
     parser.add_argument("--config", metavar="NAME|YAML", type=path_arg,
-                        help="training recipe: a shipped name (ddpm_paper, ddpm_release, ddpm_tiny) or a YAML file; "
+                        help=f"training recipe: a shipped name ({', '.join(recipes)}) or a YAML file; "
                              "optional with --resume (the checkpoint's config is used)")
     parser.add_argument("--lq", required=True, nargs="+", metavar="DIR", type=path_arg,
                         help="real LQ images: one or more folders (searched recursively), image files, or .txt "
@@ -26,6 +32,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar: print one line per log_every steps instead (always logged to "
                              "--out/train_log.csv)")
+
+
+def shipped_recipes() -> dict[str, str]:
+    """Every shipped DDPM recipe (configs/ddpm), name -> the first line of its description."""
+    from ..core.config import named_configs, read_yaml
+
+    recipes = {}
+    for name, path in named_configs("ddpm").items():
+        data = read_yaml(path)
+        lines = str(data.get("description", "") if isinstance(data, dict) else "").strip().splitlines()
+        recipes[name] = textwrap.shorten(lines[0], 90, placeholder=" ...") if lines else ""
+    return recipes
 
 
 def run(args: argparse.Namespace) -> int:
