@@ -5,5 +5,5 @@ registers them; core itself imports nothing above it. Add one line here per new 
 stages. Stages from other packages register through entry points instead (core/registry.py).
 """
 from .core import identity  # noqa: F401
-from .degrade import bicubic, blocks, bsrgan, classical, face, realesrgan  # noqa: F401
+from .degrade import bicubic, blocks, bsrgan, camera, classical, face, realesrgan  # noqa: F401
 from .diffusion import refine  # noqa: F401  (ddpm_refine)

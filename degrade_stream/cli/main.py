@@ -18,6 +18,7 @@ COMMANDS = [
     "demo_cmd",
     "compare_chains_cmd",
     "calibrate_cmd",
+    "fit_camera_cmd",
 ]
 
 

@@ -1,0 +1,111 @@
+"""The ``camera`` stage: a camera's own degradation as measured from aligned pairs by ``fit-camera``.
+
+Per sample it draws one entry of the fitted bank (one fitted scene: its colour map, per-channel kernels
+and noise level), a noise gain, whether to JPEG-code and at what quality, and a noise-field seed; then
+(apply, deterministic): [antialiased bicubic to the L grid when the model's scale > 1] -> colour map ->
+per-channel kernel (its negative lobes are the ISP's sharpening) -> noise -> [JPEG] -> 8-bit levels
+[-> bicubic back to the H size with ``resize_back``].
+
+Noise, as fitted (fit/noise.py): a white normal field per sample (drawn on the CPU from the sample's own
+seed, as the noise stage does, so it is the same on every device), coloured spatially by the model's
+filter, mixed between channels by the Cholesky factor of the fitted channel correlation, then scaled per
+pixel by gain * sqrt(a mu + b) (Foi et al. 2008), mu the blurred clean value. Every operation is per
+sample, so a sample's output depends only on its own input, seed and config.
+
+The model's values live in a safetensors file named by ``model`` (a path, relative to the working folder
+if not absolute); ``model_sha256``, when given, must match the file, so a changed file cannot silently
+change a chain. The remaining free numbers (``noise_gain_range``, ``jpeg_prob``, ``jpeg_range``) are what
+``calibrate --pairs`` tunes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from ..core import salts
+from ..core.checks import check_prob, check_range
+from ..core.errors import ConfigError
+from ..core.random import derive_seeds
+from ..core.registry import register
+from ..core.transform import Params
+from ..fit.colour import apply_colour
+from ..fit.kernel import apply_kernels
+from ..fit.model import CameraModel, file_sha256, load_model
+from .filtering import filter_per_sample
+from .jpeg import jpeg_compress
+from .model_base import DegradationModel
+from .noise import normal_fields
+from .resize import resize
+
+
+def _load(model: str, model_sha256: str | None) -> CameraModel:
+    try:
+        loaded = load_model(model)
+    except (FileNotFoundError, ValueError) as err:
+        raise ConfigError("model", str(err)) from None
+    if model_sha256 is not None and file_sha256(model) != model_sha256:
+        raise ConfigError("model_sha256", f"{model} has SHA-256 {file_sha256(model)}, not {model_sha256}: the "
+                                          "file changed since the chain was written (refit, or update the hash)")
+    return loaded
+
+
+def camera_noise(clean: Tensor, model: CameraModel, entry: Tensor, gain: Tensor, noise_seed: Tensor) -> Tensor:
+    """(B, 3, h, w) noise for the clean (blurred) batch: coloured, channel-mixed, scaled by gain sqrt(a mu + b)."""
+    b, c, h, w = clean.shape
+    field = normal_fields(noise_seed, (c, h, w), clean)
+    s = model.spatial.shape[-1]
+    spatial = model.spatial.to(clean.device, clean.dtype).expand(b * c, s, s)
+    field = filter_per_sample(field.reshape(b * c, 1, h, w), spatial).reshape(b, c, h, w)
+    chol = model.chroma.to(clean.device, clean.dtype)
+    mixed = torch.stack([chol[i, 0] * field[:, 0] + chol[i, 1] * field[:, 1] + chol[i, 2] * field[:, 2]
+                         for i in range(3)], 1)
+    a = model.noise_a.to(clean.device, clean.dtype)[entry][:, :, None, None]
+    b_ = model.noise_b.to(clean.device, clean.dtype)[entry][:, :, None, None]
+    gain = gain.to(clean.device, clean.dtype)[:, None, None, None]
+    return (a * clean.clamp(0.0, 1.0) + b_).clamp_min(0.0).sqrt() * gain * mixed
+
+
+@register("camera")
+class Camera(DegradationModel):
+    """A fitted camera: a bank entry per sample (colour map, per-channel kernels, noise level), noise, JPEG."""
+
+    def __init__(self, model: str, model_sha256: str | None = None, resize_back: bool = False, colour: bool = True,
+                 noise_gain_range: tuple[float, float] = (1.0, 1.0), jpeg_prob: float = 0.0,
+                 jpeg_range: tuple[float, float] = (90.0, 100.0)) -> None:
+        self.model = _load(model, model_sha256)
+        self._set_scale(self.model.scale, resize_back)
+        self.colour = colour
+        self.noise_gain_range = check_range("noise_gain_range", noise_gain_range, low=0.0, high=100.0)
+        self.jpeg_prob = check_prob("jpeg_prob", jpeg_prob)
+        self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
+
+    @property
+    def model_path(self) -> Path:
+        return Path(self._config["model"])
+
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
+        self.lq_size(batch)
+        rng = self.random(seeds, batch)
+        return {"entry": rng.randint(0, self.model.entries - 1),
+                "noise_gain": rng.uniform(low=self.noise_gain_range[0], high=self.noise_gain_range[1]),
+                "jpeg_on": rng.bernoulli(self.jpeg_prob),
+                "jpeg": rng.uniform(low=self.jpeg_range[0], high=self.jpeg_range[1]),
+                "noise_seed": derive_seeds(seeds, salts.NOISE_FIELD)}
+
+    def apply(self, batch: Tensor, params: Params) -> Tensor:
+        size = self.lq_size(batch)
+        entry = params["entry"].reshape(-1).to("cpu", torch.long)
+        if entry.numel() != batch.shape[0] or int(entry.min()) < 0 or int(entry.max()) >= self.model.entries:
+            raise ValueError(f"camera: params['entry'] must hold one bank index in [0, {self.model.entries - 1}] "
+                             f"per sample, got {entry.tolist()}")
+        x = resize(batch, size, "bicubic")
+        if self.colour:
+            x = apply_colour(x, self.model.colour[entry])
+        x = apply_kernels(x, self.model.kernels[entry])
+        x = x + camera_noise(x, self.model, entry, params["noise_gain"], params["noise_seed"])
+        jpeg_on = params["jpeg_on"].to(x.device)
+        if bool(jpeg_on.any()):
+            x = torch.where(jpeg_on[:, None, None, None], jpeg_compress(x.clamp(0.0, 1.0), params["jpeg"]), x)
+        return self.finish(x, batch)
