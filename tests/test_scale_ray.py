@@ -24,7 +24,9 @@ CONFIG = "realesrgan"  # every random choice per sample
 TESTS = Path(__file__).resolve().parent
 
 
-def _png(image: np.ndarray) -> bytes:
+def _png(image: np.ndarray | bytes) -> bytes:
+    if isinstance(image, bytes):  # png=True
+        return image
     return encode_png(torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0)
 
 
@@ -83,5 +85,6 @@ def test_plain_tasks_for_a_handcrafted_chain_write_synthesizes_bytes(folders, lo
     args = map_batches_args(CONFIG, seed=7, root=hq, batch_size=1, num_cpus=0.5)
     assert args["fn"].__name__ == "synthesize_rows" and "compute" not in args  # tasks, no actor pool
     rows = synthesize_dataset(read_hq(hq).repartition(3), CONFIG, seed=7, root=hq, batch_size=1,
-                              num_cpus=0.5).take_all()
+                              num_cpus=0.5, png=True).take_all()
+    assert isinstance(rows[0]["lq"], bytes)
     _check(rows, pairs)

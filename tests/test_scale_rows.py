@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from degrade_stream.io import encode_png, list_images
@@ -43,15 +44,16 @@ def _check_against_synthesize(out: dict, pairs: Path) -> None:
                                                       out["variant"], out["skipped"]):
         written = records[f"lq/{name}.png"]
         assert skipped == "" and int(variant) == written["variant"]
-        assert encode_png(_chw(lq)) == (pairs / written["lq"]).read_bytes(), name  # the same PNG bytes
-        assert encode_png(_chw(gt)) == (pairs / written["gt"]).read_bytes(), name
+        assert _png(lq) == (pairs / written["lq"]).read_bytes(), name  # the same PNG bytes
+        assert _png(gt) == (pairs / written["gt"]).read_bytes(), name
         assert json.loads(record) == {k: v for k, v in written.items() if k not in ("kind", "gt", "lq")}
 
 
-def _chw(image: np.ndarray):
-    import torch
-
-    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0
+def _png(image: np.ndarray | bytes) -> bytes:
+    """The PNG bytes of an output image (an 8-bit HWC array, or already PNG bytes with png=True)."""
+    if isinstance(image, bytes):
+        return image
+    return encode_png(torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0)
 
 
 def test_rows_in_any_order_and_grouping_give_synthesizes_bytes(folders):
@@ -62,13 +64,15 @@ def test_rows_in_any_order_and_grouping_give_synthesizes_bytes(folders):
     _check_against_synthesize(rows(batch), pairs)
 
 
-def test_an_image_column_a_key_column_and_mixed_sizes_in_one_batch_give_the_same_pairs(folders):
+def test_an_image_column_a_key_column_mixed_sizes_and_png_output_give_the_same_pairs(folders):
     hq, pairs = folders
     files = list_images(hq)
     keys = [p.relative_to(hq).as_posix() for p in files]
     batch = {"image": [np.asarray(Image.open(p).convert("RGB")) for p in files], "key": keys}
-    rows = PairRows(CONFIG, seed=7, variants=2, batch_size=3, device="cpu")  # chain calls of 3, not 2 as synthesize
-    _check_against_synthesize(rows(batch), pairs)
+    rows = PairRows(CONFIG, seed=7, variants=2, batch_size=3, device="cpu", png=True)  # chain calls of 3, not 2
+    out = rows(batch)
+    assert isinstance(out["lq"][0], bytes)
+    _check_against_synthesize(out, pairs)
 
 
 def test_rows_synthesize_would_skip_say_why_and_the_others_go_on(folders, tmp_path):

@@ -71,17 +71,19 @@ def holds_model(config: str | os.PathLike | Mapping[str, Any]) -> bool:
 
 def map_batches_args(config: str | os.PathLike | Mapping[str, Any], *, seed: int = 0, root: str | None = None,
                      variants: int = 1, batch_size: int = 8, actors: int | None = None,
-                     num_gpus: float | None = None, num_cpus: float = 1, threads: int | None = 1) -> dict[str, Any]:
+                     num_gpus: float | None = None, num_cpus: float = 1, threads: int | None = 1,
+                     png: bool = False) -> dict[str, Any]:
     """Keyword arguments for ``dataset.map_batches(**args)`` that add pairs to rows of HQ images.
 
     ``batch_size`` rows go to each call (Ray needs an integer with GPUs). With a model in the chain, or
     with ``actors``, a fixed pool of ``actors`` (default 1) callable-class actors, each with ``num_gpus``
     GPUs (default 1 for a model chain, 0 otherwise) and ``num_cpus`` CPUs; else tasks of ``num_cpus``
     CPUs. ``threads``: torch intra-op threads per worker (None: torch's default). ``root``: the folder
-    or URI the rows were read from (their keys are paths relative to it, as synthesize's to --hq)."""
+    or URI the rows were read from (their keys are paths relative to it, as synthesize's to --hq).
+    ``png``: gt and lq as the PNG files' bytes rather than arrays (rows.PairRows)."""
     config = resolve_config(config, "chains")  # a dict: the workers need no config file
     options = {"config": config, "seed": seed, "root": None if root is None else local_root(root),
-               "variants": variants, "batch_size": batch_size, "threads": threads}
+               "variants": variants, "batch_size": batch_size, "threads": threads, "png": png}
     model = holds_model(config)
     args: dict[str, Any] = {"batch_size": batch_size, "batch_format": "numpy", "num_cpus": num_cpus}
     if not model and actors is None:

@@ -30,7 +30,7 @@ from ..core.config import load_chain, resolve_config
 from ..core.device import resolve_device
 from ..core.params import params_to
 from ..core.quantize import quantize8
-from ..io import decode_image, flat_name, to_uint8
+from ..io import decode_image, encode_png, flat_name, to_uint8
 from ..stream.crop import scale_multiple
 
 #: Columns of every output row (one row per pair: K rows per input row with ``variants=K``).
@@ -85,13 +85,15 @@ class PairRows:
     """Callable on a batch of rows -> a batch of pairs (columns ``OUTPUT_COLUMNS``); loads the chain once.
 
     ``gt`` is the HQ cropped to a multiple of the chain's scale and ``lq`` the LQ, both 8-bit (H, W, 3)
-    arrays; ``name`` is the LQ's name in synthesize's layout (lq/<name>.png, with _v<k> for variants); ``json`` is the pair's record as in synthesize's pairs.jsonl (name, variant, source, seed, t,
-    params); ``variant`` is -1 with one variant. A row that synthesize would skip (unreadable, too small)
-    gives one row with empty images and the reason in ``skipped``.
+    arrays; ``name`` is the LQ's name in synthesize's layout (lq/<name>.png, with _v<k> for variants);
+    ``json`` is the pair's record as in synthesize's pairs.jsonl (name, variant, source, seed, t, params); ``variant`` is -1 with one variant. With ``png=True``, ``gt`` and ``lq`` are instead the bytes
+    of the PNG files synthesize writes (encoded in the worker). A row that synthesize would skip
+    (unreadable, too small) gives one row with empty images and the reason in ``skipped``.
     """
 
     def __init__(self, config: str | os.PathLike | Mapping[str, Any], seed: int = 0, root: str | None = None,
-                 variants: int = 1, batch_size: int = 8, device: str | None = None, threads: int | None = None):
+                 variants: int = 1, batch_size: int = 8, device: str | None = None, threads: int | None = None,
+                 png: bool = False):
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an integer, got {seed!r}")
         if isinstance(variants, bool) or not isinstance(variants, int) or not 1 <= variants <= MAX_VARIANTS:
@@ -104,7 +106,7 @@ class PairRows:
         self.device = resolve_device(device)
         self.chain.to(self.device)
         self.min_side = chain_min_side(self.chain)
-        self.seed, self.root, self.variants, self.batch_size = seed, root, variants, batch_size
+        self.seed, self.root, self.variants, self.batch_size, self.png = seed, root, variants, batch_size, png
 
     def _rows(self, batch: Mapping[str, Any]) -> list[_Row]:
         key_kind, key_values = _column(batch, ("key", "path"), "key")
@@ -135,7 +137,8 @@ class PairRows:
         groups: dict[tuple[int, int], list[tuple[PairUnit, Tensor]]] = defaultdict(list)
         for row in rows:
             if row.hq is None:
-                self._emit(out, row.key, flat_name(row.key), -1, 0, _EMPTY, _EMPTY, "", row.reason)
+                empty = b"" if self.png else _EMPTY
+                self._emit(out, row.key, flat_name(row.key), -1, 0, empty, empty, "", row.reason)
                 continue
             for k in range(self.variants):
                 unit = PairUnit(row.key, flat_name(row.key), None if self.variants == 1 else k, *row.hq.shape[1:])
@@ -161,11 +164,12 @@ class PairRows:
             record = {"name": unit.name, "variant": unit.variant, "source": unit.key, "seed": int(seeds[i]),
                       "t": _refine_steps(params, i), "params": _sample_params(params, i)}
             variant = -1 if unit.variant is None else unit.variant
-            self._emit(out, unit.key, unit.lq_name, variant, int(seeds[i]), to_uint8(hq[i]), to_uint8(lq[i]),
+            gt_i, lq_i = (encode_png(hq[i]), encode_png(lq[i])) if self.png else (to_uint8(hq[i]), to_uint8(lq[i]))
+            self._emit(out, unit.key, unit.lq_name, variant, int(seeds[i]), gt_i, lq_i,
                        json.dumps(record, sort_keys=True), "")
 
     @staticmethod
-    def _emit(out: dict[str, list[Any]], key: str, name: str, variant: int, seed: int, gt: np.ndarray,
-              lq: np.ndarray, record: str, reason: str) -> None:
+    def _emit(out: dict[str, list[Any]], key: str, name: str, variant: int, seed: int, gt: np.ndarray | bytes,
+              lq: np.ndarray | bytes, record: str, reason: str) -> None:
         for column, value in zip(OUTPUT_COLUMNS, (key, name, variant, seed, gt, lq, record, reason)):
             out[column].append(value)
