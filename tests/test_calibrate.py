@@ -43,6 +43,7 @@ def _run(*args: str) -> int:
     return main(["calibrate", "--no-progress", *args])
 
 
+@pytest.mark.slow
 def test_deterministic_for_a_seed(tmp_path: Path) -> None:
     outs = []
     for name in ("a", "b"):
@@ -117,6 +118,7 @@ def test_search_space_keeps_structure_and_names_what_it_tunes() -> None:
     assert space.config_for(space.encode()) == load_chain("classical").to_config()  # the start decodes to itself
 
 
+@pytest.mark.slow
 def test_recovers_a_known_jpeg_range(tiles: Path) -> None:
     """Target: JPEG quality U(40, 50), one draw per tile; start: U(30, 95). The 80 crops are the whole tiles, so
     synthetic and real patches sit at the same places and only the degradation differs. Tolerance: the fitted range

@@ -1,26 +1,20 @@
-"""The console script exists and lists the shipped configs."""
+"""The CLI lists the shipped configs, and every shipped chain runs (in this process: cli.main.main; the console
+script itself is run by the demo and synthesize tests)."""
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
+import pytest
 import torch
 
 import degrade_stream as ds
+from degrade_stream.core.config import resolve_config
+from reliability_helpers import run_in_process as _run
 
 
-def _console_script() -> str:
-    """The installed ``degrade-stream`` script of this interpreter's environment."""
-    beside = Path(sys.executable).parent / "degrade-stream"
-    exe = str(beside) if beside.exists() else shutil.which("degrade-stream")
-    assert exe, "the degrade-stream console script is not installed"
-    return exe
-
-
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([_console_script(), *args], capture_output=True, text=True, timeout=120)
+def _chain_params() -> list:
+    """Every shipped chain; those with a DDPM stage are marked slow (the face model: minutes on a loaded CPU)."""
+    names = ds.named_configs("chains")
+    refined = {n for n in names if any(s.get("type") == "ddpm_refine" for s in resolve_config(n)["stages"])}
+    return [pytest.param(n, marks=pytest.mark.slow) if n in refined else n for n in names]
 
 
 def test_help_lists_subcommands():
@@ -41,23 +35,26 @@ def test_configs_lists_every_shipped_chain_with_a_description():
         assert len(line.split(None, 1)) == 2, f"{name} has no description"
 
 
-def test_every_shipped_chain_loads_runs_and_replays():
+def test_the_core_chains_are_shipped():
     names = ds.named_configs("chains")
     assert {"bicubic", "classical", "bsrgan", "realesrgan", "realesrgan_release", "realesrgan_ddpm"} <= set(names)
+
+
+@pytest.mark.parametrize("name", _chain_params())
+def test_every_shipped_chain_loads_runs_and_replays(name):
     hq = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     seeds = torch.tensor([3, 4])
-    for name in names:
-        chain = ds.load_chain(name)
-        out = chain(hq, seed=seeds)
-        side = 64 // chain.scale
-        assert out.lq.shape == (2, 3, side, side) and out.lq.dtype == torch.float32, name
-        assert torch.equal(chain(hq, params=out.params).lq, out.lq), name  # replays exactly
-        if name == "identity":
-            assert torch.equal(out.lq, hq)
-        else:  # every degradation ends on 8-bit levels and changes the image
-            assert torch.equal(out.lq * 255, (out.lq * 255).round()), name
-            reference = torch.nn.functional.interpolate(hq, size=(side, side), mode="area")
-            assert (out.lq - reference).abs().mean() > 1e-3, name
+    chain = ds.load_chain(name)
+    out = chain(hq, seed=seeds)
+    side = 64 // chain.scale
+    assert out.lq.shape == (2, 3, side, side) and out.lq.dtype == torch.float32, name
+    assert torch.equal(chain(hq, params=out.params).lq, out.lq), name  # replays exactly
+    if name == "identity":
+        assert torch.equal(out.lq, hq)
+    else:  # every degradation ends on 8-bit levels and changes the image
+        assert torch.equal(out.lq * 255, (out.lq * 255).round()), name
+        reference = torch.nn.functional.interpolate(hq, size=(side, side), mode="area")
+        assert (out.lq - reference).abs().mean() > 1e-3, name
 
 
 def test_unknown_config_to_show_is_an_error_exit():

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PIL import Image
 
 import degrade_stream as ds
 from cli_helpers import run_cli
 from degrade_stream.cli.contact_sheet import sheet_size
 from degrade_stream.core.resources import assets_root
+from reliability_helpers import run_in_process
 
 
 def _records(folder):
     return [json.loads(line) for line in (folder / "pairs.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow  # the console script itself, end to end
 def test_demo_writes_pairs_and_a_contact_sheet_of_the_expected_size(tmp_path):
     assert {"realesrgan_ddpm", "realesrgan_face_ddpm", "gfpgan"} <= set(ds.named_configs("chains"))
     out = tmp_path / "demo"
@@ -52,6 +55,6 @@ def test_demo_writes_pairs_and_a_contact_sheet_of_the_expected_size(tmp_path):
 def test_demo_checks_both_t_arguments_before_writing(tmp_path):
     out = tmp_path / "demo"
     for args in (("--t", "100"), ("--face-t", "0,100"), ("--face-t", "100,2000")):
-        result = run_cli("demo", "--out", out, *args, timeout=120)
+        result = run_in_process("demo", "--out", out, *args)
         assert result.returncode != 0 and not out.exists(), (args, result.stderr)
         assert ("--face-t" if args[0] == "--face-t" else "--t") in result.stderr or "2000" in result.stderr, result.stderr

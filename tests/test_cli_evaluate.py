@@ -11,11 +11,13 @@ import pytest
 import torch
 from PIL import Image
 
-from cli_helpers import degrade_heavily, run_cli
+from cli_helpers import degrade_heavily
+from reliability_helpers import run_in_process as run_cli
 
 FAST = ("--patches-per-image", "24", "--steps", "80")
 
 
+@pytest.mark.slow
 def test_identical_folders_give_zero_distance_and_chance_accuracy(data_dir, tmp_path):
     report_path = tmp_path / "report.json"
     result = run_cli("evaluate", "--real", data_dir / "lq", "--synth", data_dir / "lq", "--out", report_path, *FAST)
@@ -30,6 +32,7 @@ def test_identical_folders_give_zero_distance_and_chance_accuracy(data_dir, tmp_
     assert "structure" not in report  # no --hq, and not a synthesize folder
 
 
+@pytest.mark.slow
 def test_clean_vs_heavily_degraded_is_far_and_separable_and_structure_is_scored(data_dir, tmp_path):
     heavy = tmp_path / "heavy"
     degrade_heavily(data_dir / "hq", heavy)
@@ -78,6 +81,7 @@ def test_structure_fraction_below_24db_and_median_over_a_mixed_folder(data_dir, 
     assert report["psnr_mean"] == pytest.approx(np.mean(capped), abs=1e-3)
 
 
+@pytest.mark.slow
 def test_fid_with_local_weights_of_a_random_network(data_dir, tmp_path):
     from degrade_stream.metrics.fid_inception import build_fid_inception
 

@@ -7,14 +7,15 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
 from PIL import Image
 
-from cli_helpers import run_cli
 from conftest import require_framework
 from degrade_stream.cli.main import main
 from diffusion_helpers import micro_checkpoint
+from reliability_helpers import run_in_process as run_cli
 
 
 def _sweep_inputs(data_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
@@ -32,6 +33,7 @@ def _sweep_inputs(data_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
     return config_path, hq
 
 
+@pytest.mark.slow
 def test_sweep_writes_csv_and_png_with_fixed_t_per_folder(data_dir, tmp_path):
     require_framework("matplotlib")  # installed by tests/install_frameworks.sh (the "plot" extra)
     config_path, hq = _sweep_inputs(data_dir, tmp_path)

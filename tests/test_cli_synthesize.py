@@ -15,6 +15,7 @@ from PIL import Image
 
 import degrade_stream as ds
 from cli_helpers import cli_env, console_script, run_cli, tree_digest
+from reliability_helpers import run_in_process
 
 CONFIG = "realesrgan"  # every random choice per sample: determinism is not trivially true
 
@@ -22,8 +23,8 @@ CONFIG = "realesrgan"  # every random choice per sample: determinism is not triv
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, data_dir) -> Path:
     out = tmp_path_factory.mktemp("synth") / "ref"
-    result = run_cli("synthesize", "--config", CONFIG, "--hq", data_dir / "hq", "--out", out, "--seed", "7",
-                     "--batch-size", "2", "--no-progress")
+    result = run_in_process("synthesize", "--config", CONFIG, "--hq", data_dir / "hq", "--out", out, "--seed", "7",
+                            "--batch-size", "2", "--no-progress")
     assert result.returncode == 0, result.stderr
     assert "5 pairs written, 0 already present, 0 files skipped" in result.stdout
     return out
@@ -47,6 +48,7 @@ def test_writes_the_documented_layout(reference, data_dir):
     assert not list((reference / "gt").glob(".*")) and not list((reference / "lq").glob(".*"))
 
 
+@pytest.mark.slow
 def test_rerun_under_torchrun_writes_identical_bytes_with_one_summary(reference, data_dir, tmp_path):
     """A second run, split over two ranks by torchrun (gloo), gives the reference's bytes exactly."""
     out = tmp_path / "torchrun"
@@ -62,6 +64,7 @@ def test_rerun_under_torchrun_writes_identical_bytes_with_one_summary(reference,
     assert tree_digest(out) == tree_digest(reference)
 
 
+@pytest.mark.slow
 def test_shard_processes_started_at_once_on_a_fresh_folder_write_the_reference(reference, data_dir, tmp_path):
     """Three independent --shard processes preparing one new folder at the same time: none refuses it
     (before the fix, one could see another's gt/ before its run.json), and together they write the
@@ -84,8 +87,8 @@ def test_shards_with_variants_cover_every_pair_once(data_dir, tmp_path):
     for name in ("swinir_set5__head.png", "swinir_set5__bird.png", "mmagic_face__000001.png"):
         shutil.copy(data_dir / "hq" / name, hq / name)
     for shard in ("0/2", "1/2"):
-        result = run_cli("synthesize", "--config", CONFIG, "--hq", hq, "--out", out, "--variants", "2",
-                         "--shard", shard, "--no-progress")
+        result = run_in_process("synthesize", "--config", CONFIG, "--hq", hq, "--out", out, "--variants", "2",
+                                "--shard", shard, "--no-progress")
         assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in (out / "pairs.jsonl").read_text().splitlines()]
     assert len(records) == 6
@@ -98,6 +101,7 @@ def test_shards_with_variants_cover_every_pair_once(data_dir, tmp_path):
     assert all(len(seeds) == 2 for seeds in by_name.values())  # variants get distinct seeds
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_identical_output_without_partial_files(reference, data_dir, tmp_path):
     out = tmp_path / "killed"
     args = [console_script(), "synthesize", "--config", CONFIG, "--hq", str(data_dir / "hq"), "--out", str(out),
@@ -129,7 +133,7 @@ def test_unreadable_files_are_skipped_and_reported(data_dir, tmp_path):
     data = (data_dir / "hq" / "swinir_set5__bird.png").read_bytes()
     (hq / "truncated.png").write_bytes(data[: len(data) // 3])
     out = tmp_path / "out"
-    result = run_cli("synthesize", "--config", CONFIG, "--hq", hq, "--out", out, "--no-progress")
+    result = run_in_process("synthesize", "--config", CONFIG, "--hq", hq, "--out", out, "--no-progress")
     assert result.returncode == 1, result.stderr
     assert "1 pairs written, 0 already present, 2 files skipped" in result.stdout
     skipped = dict(line.split("\t", 1) for line in (out / "skipped.txt").read_text().splitlines())
@@ -141,17 +145,17 @@ def test_unreadable_files_are_skipped_and_reported(data_dir, tmp_path):
 def test_bad_input_and_output_folders_are_clear_errors(reference, data_dir, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = run_cli("synthesize", "--config", CONFIG, "--hq", empty, "--out", tmp_path / "o1")
+    result = run_in_process("synthesize", "--config", CONFIG, "--hq", empty, "--out", tmp_path / "o1")
     assert result.returncode == 2 and "no image files under" in result.stderr
     assert not (tmp_path / "o1").exists()
 
-    result = run_cli("synthesize", "--config", "bicubic", "--hq", data_dir / "hq", "--out", reference)
+    result = run_in_process("synthesize", "--config", "bicubic", "--hq", data_dir / "hq", "--out", reference)
     assert result.returncode == 2 and "holds pairs from a different config" in result.stderr
 
     blocked = tmp_path / "blocked"
     (blocked / "lq").mkdir(parents=True)
     (blocked / "lq" / "mine.png").write_bytes(b"")
-    result = run_cli("synthesize", "--config", CONFIG, "--hq", data_dir / "hq", "--out", blocked)
+    result = run_in_process("synthesize", "--config", CONFIG, "--hq", data_dir / "hq", "--out", blocked)
     assert result.returncode == 2 and "is in the way" in result.stderr
     assert [p.name for p in blocked.rglob("*")] == ["lq", "mine.png"]
 
@@ -197,6 +201,7 @@ def _noise_choices(params) -> list[bool]:
     return []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_run_matches_the_cpu_reference(reference, data_dir, tmp_path):
     """Same seeds and params on the GPU. Gaussian noise fields are bit-identical across devices, Poisson
@@ -234,7 +239,7 @@ def test_too_small_images_are_skipped_by_the_chains_real_minimum_and_the_run_goe
     for name, size in {"tiny.png": (20, 20), "odd.png": (31, 33), "strip.png": (4000, 16), "edge.png": (32, 35)}.items():
         Image.new("RGB", size, (90, 120, 200)).save(hq / name)
     out = tmp_path / "out"
-    result = run_cli("synthesize", "--config", CONFIG, "--hq", hq, "--out", out, "--no-progress")
+    result = run_in_process("synthesize", "--config", CONFIG, "--hq", hq, "--out", out, "--no-progress")
     assert result.returncode == 1, result.stderr
     assert "2 pairs written, 0 already present, 3 files skipped" in result.stdout
     skipped = dict(line.split("\t", 1) for line in (out / "skipped.txt").read_text().splitlines())

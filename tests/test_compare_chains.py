@@ -9,11 +9,11 @@ import pytest
 import torch
 import yaml
 
-from cli_helpers import run_cli
 from compare_chains_helpers import GAUSSIAN_BLUR_CHAIN, blocky_image, gaussian_blur, write_pairs
 from degrade_stream import load_chain
 from degrade_stream.metrics.structure import structure_scores
 from degrade_stream.restore import build_restorer, train_restorer
+from reliability_helpers import run_in_process
 
 FAST = ("--steps", "3", "--seeds", "0,1", "--crop", "32", "--batch-size", "4", "--classifier-steps", "5",
         "--eval-crop", "0", "--device", "cpu", "--no-progress")
@@ -28,9 +28,10 @@ def pairs(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 
 def compare(train: Path, test: Path, chains: str, out: Path):
-    return run_cli("compare-chains", "--train", train, "--test", test, "--chains", chains, "--out", out, *FAST)
+    return run_in_process("compare-chains", "--train", train, "--test", test, "--chains", chains, "--out", out, *FAST)
 
 
+@pytest.mark.slow
 def test_two_chains_table_and_json(pairs, tmp_path):
     train, test, chain = pairs
     out = tmp_path / "report.json"
@@ -56,6 +57,7 @@ def test_two_chains_table_and_json(pairs, tmp_path):
     assert any(line.startswith("| no restoration (real L) |") for line in lines)
 
 
+@pytest.mark.slow
 def test_deterministic_for_a_seed(pairs, tmp_path):
     train, test, chain = pairs
     reports = []
@@ -67,6 +69,7 @@ def test_deterministic_for_a_seed(pairs, tmp_path):
     assert reports[0] == reports[1]
 
 
+@pytest.mark.slow
 def test_restorer_learns_a_known_blur():
     chain = load_chain(yaml.safe_load(GAUSSIAN_BLUR_CHAIN))
     model = train_restorer([blocky_image(s) for s in range(4)], chain, steps=40, seed=0, crop=32, batch_size=8)

@@ -16,7 +16,7 @@ BLOCKS = {"stages": [{"type": "usm"}, {"type": "blur", "prob": 0.8}, {"type": "r
                      {"type": "noise"}, {"type": "jpeg", "jpeg_range": [40, 90]}]}
 
 
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+@pytest.fixture(params=[1, pytest.param(2, marks=pytest.mark.slow)], ids=["1thread", "2threads"])  # 2: slow on a loaded machine
 def threads(request):
     """Run the test body with this many intra-op threads, and restore the caller's setting."""
     before = torch.get_num_threads()

@@ -95,6 +95,7 @@ def _widths(kernels: np.ndarray) -> np.ndarray:
     return np.sqrt((kernels * r2).sum((-2, -1)))
 
 
+@pytest.mark.slow
 def test_sampler_distribution_matches_basicsr_random_mixed_kernels():
     deg = _basicsr_degradations()
     n = 2000  # BasicSR draws (slow); ours are cheap, so 10x more keeps the comparison's noise BasicSR's alone

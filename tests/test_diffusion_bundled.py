@@ -1,6 +1,7 @@
 """The bundled demonstration model: shipped, small, and showing the paper's structure-vs-realism trade-off."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 import degrade_stream as ds
@@ -21,6 +22,7 @@ def test_bundled_model_is_small_and_loads():
     assert schedule.timesteps == 1000 and not net.training
 
 
+@pytest.mark.slow
 def test_larger_t_loses_more_structure(data_dir):
     """Mean PSNR(x, r) over the test LQ images is lower at t = 200 than at t = 25 (Yang et al. 2023, Fig. 4)."""
     chain = ds.load_chain({"stages": [{"type": "ddpm_refine", "t_range": [25, 25], "steps": 10}]})

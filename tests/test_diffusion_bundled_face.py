@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import torch
 
 import degrade_stream as ds
@@ -43,6 +44,7 @@ def test_package_data_ships_the_face_model():
     assert sorted(p.name for p in bundled_checkpoint("bundled_face").iterdir()) == ["config.yaml", "ema.safetensors"]
 
 
+@pytest.mark.slow
 def test_face_ddpm_chain_returns_a_512_face_at_512_refined_at_128(monkeypatch):
     shapes = []
     call = Denoiser.__call__

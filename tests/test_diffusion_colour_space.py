@@ -51,6 +51,7 @@ def test_chroma_gain_is_validated():
     assert TrainConfig.from_dict({"chroma_gain": None}).chroma_gain is None
 
 
+@pytest.mark.slow
 def test_a_chroma_gain_model_is_recorded_exported_and_refines(tmp_path, data_dir):
     run = train(micro_train_config(steps=2, checkpoint_every=2, chroma_gain=4.0), data_dir / "lq", tmp_path / "r",
                 progress=False)

@@ -51,6 +51,7 @@ def test_refined_output_is_8bit_in_range_and_replays(ckpt, hq_batch):
 
 
 @pytest.mark.parametrize("sampler", ["ddim", "ddpm"])
+@pytest.mark.slow
 def test_per_sample_t_in_a_batch_equals_each_sample_alone(denoiser, sampler):
     """Samples with different t in one batch: each equals its run alone. CPU convolutions may differ in
     the last float bits with batch size, so this compares before 8-bit rounding with a tight tolerance."""
@@ -76,6 +77,7 @@ def test_per_sample_t_in_a_batch_equals_each_sample_alone(denoiser, sampler):
     torch.testing.assert_close(run(perm), together[perm], atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_stage_result_depends_only_on_own_seed(ckpt, hq_batch):
     chain = refiner(ckpt, t_range=[0, 40], sampler="ddpm")
     x = hq_batch[:4, :, :24, :24]

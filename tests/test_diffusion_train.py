@@ -27,6 +27,7 @@ def lq_dir(tmp_path, data_dir):
     return folder
 
 
+@pytest.mark.slow
 def test_loss_falls_within_a_few_hundred_steps(lq_dir, tmp_path):
     losses = []
     train(micro_train_config(steps=150, checkpoint_every=150, lr=3e-3), lq_dir, tmp_path / "run", progress=False,
@@ -36,6 +37,7 @@ def test_loss_falls_within_a_few_hundred_steps(lq_dir, tmp_path):
     assert last < 0.7 * first, (first, last)
 
 
+@pytest.mark.slow
 def test_resume_is_exact(lq_dir, tmp_path):
     config = micro_train_config(steps=20, checkpoint_every=10, ema_decay=0.9, num_workers=1)
     straight = train(config, lq_dir, tmp_path / "a", progress=False)

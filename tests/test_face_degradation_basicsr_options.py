@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
 
@@ -32,6 +33,7 @@ def test_face_options_name_the_gfpgan_chain_at_scale_one():
     assert opt["datasets"]["train"]["gt_size"] == 512
 
 
+@pytest.mark.slow
 def test_face_options_train_four_iterations_on_the_cpu(tmp_path):
     opt = copy.deepcopy(yaml.safe_load(option_files()[NAME].read_text()))
     opt.update(name="tiny_face", num_gpu=0, manual_seed=3)

@@ -31,6 +31,7 @@ def quick_run(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_quick_run_writes_every_part_to_one_folder(quick_run):
     assert sorted(p.name for p in quick_run.iterdir()) == ["figures.csv", "log.txt", "results.json", "summary.md",
                                                          "sweep.csv", "train_log.csv"]
@@ -51,6 +52,7 @@ def test_quick_run_writes_every_part_to_one_folder(quick_run):
     assert "**refiner cost that follows t**" in summary and "| (c) bicubic, iteration only |" in summary
 
 
+@pytest.mark.slow
 def test_a_part_over_its_limit_is_stopped_and_a_failed_part_does_not_stop_the_rest(tmp_path):
     result = gpu_check("--out", str(tmp_path), "--only", "train,sweep,env", "--limit", "train=1")
     assert result.returncode == 1

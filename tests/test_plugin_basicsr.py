@@ -173,6 +173,7 @@ def _tiny_options(shipped: str, name: str) -> dict:
 
 
 @pytest.mark.parametrize("shipped", ["train_msrresnet_x4_dataset", "train_msrresnet_x4_model"])
+@pytest.mark.slow
 def test_basicsr_train_pipeline_runs_ten_iterations_and_saves_a_loadable_network(tmp_path, shipped):
     opt = _tiny_options(shipped, f"tiny_{shipped}")
     options = tmp_path / "options.yml"

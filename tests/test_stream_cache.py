@@ -184,6 +184,7 @@ def test_max_bytes_holds_for_two_caches_on_one_folder(tmp_path):
     assert a.stats()["evictions"] + b.stats()["evictions"] > 0 and 20 <= len(_entries(tmp_path)) <= 24
 
 
+@pytest.mark.slow
 def test_max_bytes_holds_for_two_writer_processes(tmp_path):
     size = _entry_size()
     bound = 24 * size

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from torch.utils.data import DataLoader
 
@@ -18,6 +19,7 @@ from stream_helpers import HQCrops, collect
 WORKER = Path(__file__).parent / "stream_dist_worker.py"
 
 
+@pytest.mark.slow
 def test_two_ranks_equal_one_process_and_concurrent_cache_writers_are_safe(tmp_path):
     shared, race = tmp_path / "shared", tmp_path / "race"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": os.environ.get("GLOO_SOCKET_IFNAME", "lo")}
