@@ -1,6 +1,7 @@
 """Every ```python block of README.md runs as written. The test provides only what stands for the user's own
-code: ``loader`` (their DataLoader, small tensors), ``train_step``, ``epochs``, and the ``hq``/``keys`` of the
-pair-cache example; nothing of degrade_stream is mocked. A README example that does not run fails here."""
+code: ``loader`` (their DataLoader, small tensors), ``train_step``, ``epochs``, the ``hq``/``keys`` of the
+pair-cache example and ``hq_folder`` (their image folder: tests/data/hq); nothing of degrade_stream is mocked.
+A block that starts Ray (``ray.init``) is marked slow (a local Ray instance takes tens of seconds to start). A README example that does not run fails here."""
 from __future__ import annotations
 
 import re
@@ -34,6 +35,7 @@ def python_blocks(text: str) -> list[tuple[str, int, str]]:
 
 BLOCKS = python_blocks(README.read_text(encoding="utf-8"))
 IDS = [f"L{line}-{re.sub(r'[^a-z0-9]+', '-', heading.lower()).strip('-')}" for heading, line, _ in BLOCKS]
+PARAMS = [pytest.param(b, marks=pytest.mark.slow) if "ray.init(" in b[2] else b for b in BLOCKS]
 
 
 class TrainStep:
@@ -48,10 +50,11 @@ class TrainStep:
 
 
 def user_namespace() -> dict:
-    """Stand-ins for the user's objects: 4 HQ images of 64x64 in batches of 2, 2 epochs, 2 cache keys."""
+    """Stand-ins for the user's objects: 4 HQ images of 64x64 in batches of 2, 2 epochs, 2 cache keys, a folder."""
     images = torch.rand(4, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     return {"__name__": "readme_example", "loader": DataLoader(images, batch_size=2), "epochs": 2,
-            "train_step": TrainStep(), "hq": images[:2].clone(), "keys": ["a.png", "b.png"]}
+            "train_step": TrainStep(), "hq": images[:2].clone(), "keys": ["a.png", "b.png"],
+            "hq_folder": str(Path(__file__).parent / "data" / "hq")}
 
 
 def test_the_readme_has_the_examples_this_test_is_meant_to_run():
@@ -61,7 +64,7 @@ def test_the_readme_has_the_examples_this_test_is_meant_to_run():
         assert section in headings, f"no ```python block under '{section}': {headings}"
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=IDS)
+@pytest.mark.parametrize("block", PARAMS, ids=IDS)
 def test_readme_python_block_runs(block, tmp_path, monkeypatch):
     heading, line, code = block
     monkeypatch.chdir(tmp_path)  # examples that write (a cache folder) write here
@@ -74,5 +77,10 @@ def test_readme_python_block_runs(block, tmp_path, monkeypatch):
     if "@ds.register" in code:  # the custom stage loads from a config and runs
         out = namespace["out"]
         assert out.lq.shape == (2, 3, 32, 32) and out.params[0]["sigma"].shape == (2,)
+    if "write_parquet(" in code:  # the Ray example wrote one row per image of the folder
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(tmp_path / "pairs_parquet")
+        assert sorted(table.column("key").to_pylist()) == sorted(p.name for p in Path(namespace["hq_folder"]).iterdir())
     if "cache.synthesize" in code:
         assert namespace["lq"].shape == (2, 3, 16, 16) and not namespace["info"].hit.any()

@@ -1,12 +1,14 @@
 """Ray Data (degrade_stream/scale/ray_data.py) on a local Ray instance of 2 CPUs: pairs made over several blocks
-by an actor pool of 2, and by plain tasks, are byte-identical to single-process ``synthesize`` for the same keys
-and seed. A real local instance (ray.init(num_cpus=2)), not Ray's deprecated local_mode, which runs everything
-in one process and would hide the split."""
+by an actor pool of 2, and by plain tasks in the example script, are byte-identical to single-process
+``synthesize`` for the same keys and seed. A real local instance (ray.init(num_cpus=2)), not Ray's deprecated
+local_mode, which runs everything in one process and would hide the split."""
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from degrade_stream.io import encode_png
 from reliability_helpers import run_in_process
 
 ray = require_framework("ray")
-from degrade_stream.scale.ray_data import map_batches_args, read_hq, synthesize_dataset  # noqa: E402
+from degrade_stream.scale.ray_data import map_batches_args, read_hq  # noqa: E402
 
 CONFIG = "realesrgan"  # every random choice per sample
 TESTS = Path(__file__).resolve().parent
@@ -44,7 +46,7 @@ def folders(tmp_path_factory, data_dir) -> tuple[Path, Path]:
     return hq, base / "pairs"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def local_ray():
     """A local Ray instance of 2 CPUs whose workers can import tests/ray_pid_rows.py."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -80,11 +82,32 @@ def test_an_actor_pool_over_several_blocks_writes_synthesizes_bytes(folders, loc
 
 
 @pytest.mark.slow
-def test_plain_tasks_for_a_handcrafted_chain_write_synthesizes_bytes(folders, local_ray):
-    hq, pairs = folders
-    args = map_batches_args(CONFIG, seed=7, root=hq, batch_size=1, num_cpus=0.5)
-    assert args["fn"].__name__ == "synthesize_rows" and "compute" not in args  # tasks, no actor pool
-    rows = synthesize_dataset(read_hq(hq).repartition(3), CONFIG, seed=7, root=hq, batch_size=1,
-                              num_cpus=0.5, png=True).take_all()
-    assert isinstance(rows[0]["lq"], bytes)
-    _check(rows, pairs)
+def test_the_example_script_writes_webdataset_shards_of_synthesizes_bytes(tmp_path):
+    """examples/ray_synthesize.py on the shipped samples (its own local Ray instance; a handcrafted chain runs as
+    plain Ray tasks, PNG bytes made in the workers), 2 variants: the shards read back with ``webdataset`` hold
+    synthesize's files for the same seed."""
+    wds = require_framework("webdataset")
+    from degrade_stream.core.resources import assets_root
+
+    samples = assets_root() / "samples"
+    reference = run_in_process("synthesize", "--config", CONFIG, "--hq", samples, "--out", tmp_path / "pairs",
+                               "--seed", "5", "--variants", "2", "--no-progress")
+    assert reference.returncode == 0, reference.stderr
+    out = tmp_path / "shards"
+    result = subprocess.run([sys.executable, str(TESTS.parent / "examples" / "ray_synthesize.py"), "--out", str(out),
+                             "--format", "webdataset", "--seed", "5", "--variants", "2", "--num-cpus", "2"],
+                            capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    names = sorted(p.stem for p in samples.glob("*.png"))
+    assert f"{len(names)} samples written" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["pairs-000000.tar"]
+    shards = list(wds.WebDataset(str(out / "pairs-000000.tar"), shardshuffle=False))
+    assert [s["__key__"] for s in shards] == names
+    pairs = tmp_path / "pairs"
+    records = {(r["name"], r["variant"]): r for r in map(json.loads, (pairs / "pairs.jsonl").read_text().splitlines())}
+    for sample in shards:
+        name = sample["__key__"]
+        assert sample["gt.png"] == (pairs / records[name, 0]["gt"]).read_bytes(), name
+        for k in (0, 1):
+            assert sample[f"lq_v{k}.png"] == (pairs / records[name, k]["lq"]).read_bytes(), (name, k)
+        assert [r["seed"] for r in json.loads(sample["json"])] == [records[name, k]["seed"] for k in (0, 1)]

@@ -134,4 +134,5 @@ def test_the_core_package_never_imports_the_scale_package_and_only_ray_data_impo
             if name.startswith("degrade_stream.scale") and not relative.startswith("degrade_stream/scale/"):
                 scale_users.add(relative)
     assert ray_users == {"degrade_stream/scale/ray_data.py"} and not scale_users, (ray_users, scale_users)
-    assert "degrade_stream.scale.rows" in _imports(ROOT / "degrade_stream" / "scale" / "ray_data.py")  # the check sees relative imports
+    # the check sees relative imports
+    assert "degrade_stream.scale.rows" in _imports(ROOT / "degrade_stream" / "scale" / "ray_data.py")

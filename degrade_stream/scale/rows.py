@@ -86,9 +86,10 @@ class PairRows:
 
     ``gt`` is the HQ cropped to a multiple of the chain's scale and ``lq`` the LQ, both 8-bit (H, W, 3)
     arrays; ``name`` is the LQ's name in synthesize's layout (lq/<name>.png, with _v<k> for variants);
-    ``json`` is the pair's record as in synthesize's pairs.jsonl (name, variant, source, seed, t, params); ``variant`` is -1 with one variant. With ``png=True``, ``gt`` and ``lq`` are instead the bytes
-    of the PNG files synthesize writes (encoded in the worker). A row that synthesize would skip
-    (unreadable, too small) gives one row with empty images and the reason in ``skipped``.
+    ``json`` is the pair's record as in synthesize's pairs.jsonl (name, variant, source, seed, t, params);
+    ``variant`` is -1 with one variant. With ``png=True``, ``gt`` and ``lq`` are instead the bytes of the
+    PNG files synthesize writes (encoded in the worker). A row that synthesize would skip (unreadable, too
+    small) gives one row with empty images and the reason in ``skipped``.
     """
 
     def __init__(self, config: str | os.PathLike | Mapping[str, Any], seed: int = 0, root: str | None = None,
