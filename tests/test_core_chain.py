@@ -104,7 +104,8 @@ def test_global_rngs_untouched(name, chain, hq_batch):
     assert np.array_equal(np.random.get_state()[1], np_state)
 
 
-_M32, _GOLDEN = 0xFFFFFFFF, 0x9E3779B9
+_M32, _M64, _GOLDEN = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF, 0x9E3779B9
+_ROUNDS = (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344)
 
 
 def _mix(x: int) -> int:
@@ -115,24 +116,67 @@ def _mix(x: int) -> int:
     return x ^ (x >> 16)
 
 
+def _mix64(hi: int, lo: int) -> tuple[int, int]:
+    for k in _ROUNDS:
+        hi, lo = lo, hi ^ _mix(lo ^ k)
+    return hi, lo
+
+
+def _reference_key(seed: int, *salt: int) -> tuple[int, int]:
+    """derive_seeds(seed, *salt) as (hi, lo) 32-bit lanes, with Python integers only."""
+    seed &= _M64
+    hi, lo = _mix64(seed >> 32, seed & _M32)
+    for s in salt:
+        s &= _M64
+        s_hi, s_lo = _mix64((s >> 32) ^ _GOLDEN, s & _M32)
+        hi, lo = _mix64(hi ^ s_hi, lo ^ s_lo)
+    return hi, lo
+
+
 def _reference_bits(seed: int, stream: int, n: int) -> list[int]:
     """SampleRandom(seed, stream=stream).bits(n), computed with Python integers only."""
-    key = _mix((seed & _M32) ^ _mix(((seed >> 32) & _M32) + _GOLDEN))
-    key = _mix(key ^ _mix((stream * _GOLDEN + 0x632BE5AB) & _M32))
-    key = ((_mix(key ^ 0x5BD1E995) << 31) | (key >> 1)) & _M32
-    return [_mix(_mix(key ^ _mix(2 * c + 1)) + (key >> 3)) for c in range(n)]
+    hi, lo = _reference_key(seed, stream)
+    return [_mix(_mix(_mix(lo ^ _mix(2 * c + 1)) ^ hi) + lo) for c in range(n)]
 
 
 def test_draws_are_exact_integer_arithmetic_so_every_device_gives_the_same_bits():
-    from degrade_stream.core.random import SampleRandom
+    from degrade_stream.core.random import SampleRandom, derive_seeds
 
-    seeds = [1, 2, 1 << 40, 12345678901234]
+    seeds = [1, 2, 1 << 40, 12345678901234, -5, -(1 << 63)]
     for stream in (0, 7):
         bits = SampleRandom(torch.tensor(seeds), stream=stream).bits(6)
         assert bits.tolist() == [_reference_bits(s, stream, 6) for s in seeds]
+    derived = derive_seeds(torch.tensor(seeds), 3, 1 << 40).tolist()
+    for s, d in zip(seeds, derived):
+        hi, lo = _reference_key(s, 3, 1 << 40)
+        assert d & _M64 == (hi << 32) | lo  # all 64 bits of the derived seed
     # uniforms are (bits >> 8 + 0.5) / 2**24 in float32: exact IEEE steps, the same on any device
     ref = [(np.float32(b >> 8) + np.float32(0.5)) * np.float32(2.0 ** -24) for b in _reference_bits(seeds[2], 0, 6)]
     assert torch.equal(SampleRandom(torch.tensor(seeds[2:3])).uniform(6)[0], torch.from_numpy(np.array(ref)))
+
+
+def test_sample_keys_use_all_64_bits():
+    """Issue 23 item 16: keys were masked to 32 bits, so ~116 of a million sample-epoch seeds drew the same
+    numbers. derive_seeds is now a bijection of int64 and the draws depend on all 64 bits of the key."""
+    from degrade_stream.core.random import SampleRandom, derive_seeds
+
+    seeds = torch.randint(-(1 << 63), (1 << 63) - 1, (200_000,), generator=torch.Generator().manual_seed(0))
+    seeds = seeds.unique()
+    for salt in ((), (0,), (5, 1 << 40)):
+        assert derive_seeds(seeds, *salt).unique().numel() == seeds.numel()
+    first = SampleRandom(seeds).bits(2)
+    assert torch.unique(first[:, 0] * (1 << 32) + first[:, 1]).numel() == seeds.numel()
+    a, b = torch.tensor([7]), torch.tensor([7 + (1 << 32)])
+    assert not torch.equal(SampleRandom(a).bits(8), SampleRandom(b).bits(8))
+    # 7 and 2**32 + (7 ^ mix(G) ^ mix(G + 1)) folded to the same 32-bit key before: identical draws
+    old_collision = torch.tensor([0x7, 0x1_9EACB361])
+    assert not torch.equal(*SampleRandom(old_collision).bits(8))
+    # counters past 2**31 keep going instead of wrapping onto earlier values
+    rng = SampleRandom(torch.tensor([3]))
+    rng._counter = (1 << 31) - 2
+    tail = rng.bits(4)[0].tolist()
+    rng2 = SampleRandom(torch.tensor([3]))
+    assert tail[2:] != rng2.bits(2)[0].tolist()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -167,3 +211,12 @@ def test_wrong_seed_count_is_an_error(chain, hq_batch):
         chain(hq_batch, seed=torch.arange(3))
     with pytest.raises(ValueError, match="seed is required"):
         chain(hq_batch)
+
+
+def test_equal_transforms_hash_equal():
+    """Issue 23 item 16: __eq__ compared configs while __hash__ was identity, breaking Python's contract."""
+    a = ds.load_chain("realesrgan").stages[0]
+    b = ds.load_chain("realesrgan").stages[0]
+    c = ds.load_chain({"stages": [{"type": "realesrgan", "scale": 2}]}).stages[0]
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a != c and len({a, c}) == 2

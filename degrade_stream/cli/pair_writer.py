@@ -26,6 +26,7 @@ from ..core.device import resolve_device
 from ..core.params import params_to
 from ..core.quantize import quantize8
 from ..io import load_image, save_image
+from ..core.seed_domain import canonical_seed
 from ..stream.seeds import sample_seeds
 from .output_folder import PARTS_DIR, finished_pairs, merge_records, prepare_output, remove_stale_temp_files
 from .min_size import chain_min_side
@@ -104,8 +105,7 @@ def synthesize_pairs(config: str | os.PathLike | Mapping[str, Any], hq_dir: str 
     chain_config = resolve_config(config, "chains") if not isinstance(config, Mapping) else dict(config)
     chain = load_chain(chain_config)
     out = Path(out_dir)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"--seed must be an integer, got {seed!r}")
+    seed = canonical_seed(seed, "--seed")  # any integer, reduced modulo 2**64 (core/seed_domain.py)
     plan: PairPlan = plan_pairs(hq_dir, chain.scale, variants, batch_size, min_side=chain_min_side(chain),
                                 out_dir=out)
     run_info = {"config_hash": chain.config_hash(), "seed": int(seed), "variants": int(variants),

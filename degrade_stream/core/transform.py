@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -98,9 +99,12 @@ class Transform:
         return f"{type(self).__name__}({self.extra_repr()})"
 
     def __eq__(self, other: object) -> bool:
+        """Equal when of the same type with the same configuration (``to_config``)."""
         return type(self) is type(other) and self.to_config() == other.to_config()  # type: ignore[union-attr]
 
-    __hash__ = object.__hash__
+    def __hash__(self) -> int:
+        """A hash of the type and the configuration, so equal transforms hash equal (Python's data model)."""
+        return hash((type(self), json.dumps(self.to_config(), sort_keys=True, default=repr)))
 
 
 def _join(prefix: str, key: str) -> str:

@@ -9,7 +9,8 @@ wherever it is declared. A field states its constraints in its annotation:
 - ``tuple[X, Y]`` / ``tuple[X, ...]``: a list of that many elements, each checked as ``name[i]``;
 - ``X | None``: None, or an X;
 - ``Annotated[X, Bounds(low=..., high=..., below=...)]``: a number within the bounds;
-- ``Annotated[X, Parser(build)]``: a nested value built by ``build(value, name)``.
+- ``Annotated[X, Parser(build)]``: a nested value built by ``build(value, name)``;
+- ``Seed``: any integer, reduced modulo 2**64 (the seed domain, ``core/seed_domain.py``).
 
 Every error is a ConfigError whose key is the argument or field name (``adam_betas[1]``).
 """
@@ -20,10 +21,11 @@ import functools
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Mapping
+from typing import Annotated, Any, Callable, Literal, Mapping
 
 from .checks import check_choice, check_int, check_number
 from .errors import ConfigError, closest
+from .seed_domain import SeedError, canonical_seed
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,18 @@ class Parser:
     """Builds a nested value (a sub-config) from its raw config value and its key."""
 
     build: Callable[[Any, str], Any]
+
+
+def seed_value(value: Any, name: str) -> int:
+    """A ``seed`` option: any integer, reduced modulo 2**64 (``core/seed_domain.py``); ConfigError naming it."""
+    try:
+        return canonical_seed(value, name)
+    except SeedError as err:
+        raise ConfigError(name, err.problem) from None
+
+
+#: The annotation of a seed field: the project's one seed domain.
+Seed = Annotated[int, Parser(seed_value)]
 
 
 @functools.lru_cache(maxsize=None)

@@ -33,7 +33,7 @@ _LUMA = (0.2989, 0.587, 0.114)  # torchvision rgb_to_grayscale, as BasicSR uses
 
 def sample_generators(noise_seed: Tensor, device: torch.device | str = "cpu") -> list[torch.Generator]:
     """One seeded generator per sample on ``device`` (reads the (B,) seeds on the host once)."""
-    return [torch.Generator(device=device).manual_seed(int(s) & 0x7FFFFFFFFFFFFFFF) for s in noise_seed.tolist()]
+    return [torch.Generator(device=device).manual_seed(int(s) & 0xFFFFFFFFFFFFFFFF) for s in noise_seed.tolist()]
 
 
 def _to_device(host: Tensor, like: Tensor) -> Tensor:

@@ -28,7 +28,7 @@ from torch import Tensor
 from ..core.checks import check_choice, check_int, check_number, check_range
 from ..core.errors import ConfigError
 from ..core.quantize import quantize8
-from ..core.random import SampleRandom
+from ..core.random import SampleRandom, join64
 from ..core.registry import register
 from ..core.transform import Params, Transform
 from .ancestral import sample_ancestral
@@ -112,7 +112,7 @@ class DDPMRefine(Transform):
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         rng = self.random(seeds, batch)
         t = rng.randint(self.t_range[0], self.t_range[1])
-        noise_seed = (rng.bits() << 31) ^ rng.bits()  # a non-negative int64 per sample
+        noise_seed = join64(rng.bits(), rng.bits())  # a full 64-bit seed per sample
         return {"t": t, "noise_seed": noise_seed}
 
     @torch.inference_mode()

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Annotated, Any, Literal
 
 from ..core.errors import ConfigError
-from ..core.validate import Bounds, Parser, check_field, check_fields
+from ..core.validate import Bounds, Parser, Seed, check_field, check_fields
 from .presets import unet_config
 from .schedule import ScheduleConfig
 from .unet import UNetConfig
@@ -54,7 +54,7 @@ class TrainConfig:
     keep_checkpoints: Count = 3                         # 0 keeps all
     log_every: PositiveCount = 10
     num_workers: Count = 2
-    seed: Count = 0
+    seed: Seed = 0                                      # any integer, reduced modulo 2**64
     small_images: Literal["pad", "skip"] = "pad"        # pad (reflect) or skip images smaller than the crop
     precision: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
 

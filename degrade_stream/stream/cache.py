@@ -50,6 +50,7 @@ from ..core.params import cat_params
 from ..core.quantize import uint8_levels
 from .cache_size import SharedSize
 from .entry import CorruptEntry, encode_entry, read_entry
+from ..core.seed_domain import canonical_seed
 from .seeds import Key, content_keys, key_strings, sample_seeds, variant_index
 
 logger = logging.getLogger("degrade_stream.cache")
@@ -107,6 +108,7 @@ class PairCache:
         if check:
             check_image_batch(hq, "hq")
         b, _, height, width = hq.shape
+        seed = canonical_seed(seed)  # the identity holds the reduced seed: seed + 2**64 is the same entry
         names = content_keys(hq) if keys is None else key_strings(keys)
         if len(names) != b:
             raise ValueError(f"got {len(names)} keys for a batch of {b} images")

@@ -32,6 +32,7 @@ from ..core.chain import Chain
 from ..core.config import load_chain
 from ..core.random import derive_seeds
 from ..core.salts import PAIR_CROP
+from ..core.seed_domain import canonical_seed
 from .batches import to_float_images
 from .cache import PairCache
 from .crop import check_crop_config, paired_random_crop
@@ -49,8 +50,7 @@ class PairStream:
     def __init__(self, loader: Iterable[Any], chain: Chain | str | Mapping[str, Any],
                  device: str | torch.device | None = None, seed: int = 0, cache: PairCache | None = None,
                  crop: Mapping[str, Any] | None = None, prefetch: int = 2, threads: int | None = None) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"PairStream seed must be an int, got {seed!r}")
+        seed = canonical_seed(seed, "PairStream seed")
         if cache is not None and not isinstance(cache, PairCache):
             raise ValueError(f"PairStream cache must be a PairCache or None, got {type(cache).__name__}")
         if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:

@@ -19,6 +19,7 @@ from typing import MutableMapping, Sequence, Union
 import torch
 from torch import Tensor
 
+from ..core.seed_domain import canonical_seed
 from ..core.salts import CONTENT_HASH, KEY_HASH, TAG_EPOCH, TAG_ORDER, TAG_VARIANT
 
 
@@ -68,10 +69,10 @@ def sample_seeds(seed: int, epoch: int | None, keys: Sequence[Key] | Tensor,
     With ``variant`` (an int or one per key): the seed of cache variant ``variant`` of each key;
     ``epoch`` is then ignored, since a variant is the same image whichever epoch uses it.
     Plain hashing of the text "e|seed|epoch|key" (or "v|seed|variant|key"): the key comes last, so
-    the encoding is unambiguous, and no tensor op is needed (cheap for every batch).
+    the encoding is unambiguous, and no tensor op is needed (cheap for every batch). ``seed`` is any
+    integer, reduced modulo 2**64 first (``core/seed_domain.py``).
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+    seed = canonical_seed(seed)
     names = key_strings(keys)
     if variant is None:
         _check_int("epoch (when no variant is given)", epoch, low=0)
@@ -96,6 +97,7 @@ def variant_index(seed: int, epoch: int, keys: Sequence[Key] | Tensor, variants:
     per-key, per-block random order (variants sorted by a hash), so K variants are all used (and
     synthesised once) in K epochs.
     """
+    seed = canonical_seed(seed)
     _check_int("variants", variants, low=1)
     _check_int("epoch", epoch, low=0)
     block, position = divmod(epoch, variants)
@@ -124,6 +126,7 @@ def visit_seeds(seed: int, keys: Sequence[Key | None], hq: Tensor, visits: Mutab
     A key is used as ``str(key)``; if any key is None, every sample is keyed by its pixels
     (``content_keys(hq)``). A key twice in one batch counts as two visits, in batch order.
     """
+    seed = canonical_seed(seed)
     names = content_keys(hq) if any(k is None for k in keys) else [str(k) for k in keys]
     seeds = []
     for name in names:

@@ -23,6 +23,7 @@ from torch.utils import data
 
 from degrade_stream.core import ConfigError, derive_seeds
 from degrade_stream.core.checks import check_int
+from degrade_stream.core.validate import seed_value
 from degrade_stream.io import load_image
 from degrade_stream.stream.cache import PairCache
 from degrade_stream.core.salts import PAIR_CROP
@@ -61,7 +62,7 @@ class _HQImages(data.Dataset):
             self.gt_size = None if gt_size is None else check_int("gt_size", gt_size, low=1)
             self.flip = _bool(opt, "use_hflip", True)
             self.rot90 = _bool(opt, "use_rot", True)
-            self.seed = check_int("seed", opt.get("seed", 0), low=0)
+            self.seed = seed_value(opt.get("seed", 0), "seed")  # any integer, reduced modulo 2**64
         # the epoch, in shared memory: persistent workers see set_epoch from the main process
         self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
 

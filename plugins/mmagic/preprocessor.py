@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from degrade_stream.core.seed_domain import canonical_seed
 from degrade_stream.stream.seeds import visit_seeds
 from degrade_stream.plugins.chain_option import chain_from_option, check_scale
 from degrade_stream.plugins.mmagic.images import is_bgr
@@ -47,8 +48,7 @@ class DegradeStreamDataPreprocessor(DataPreprocessor):
                  **kwargs: Any) -> None:
         chain = chain_from_option(config, "data_preprocessor.config")
         check_scale(chain, scale, "data_preprocessor.scale")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"data_preprocessor.seed: expected an int >= 0, got {seed!r}")
+        seed = canonical_seed(seed, "data_preprocessor.seed")  # any integer, reduced modulo 2**64
         if synthesize not in ("train", "always"):
             raise ValueError(f"data_preprocessor.synthesize: expected 'train' or 'always', got {synthesize!r}")
         super().__init__(**kwargs)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from degrade_stream.core.seed_domain import canonical_seed
 from degrade_stream.stream.crop import crop_to_scale
 from degrade_stream.stream.seeds import content_seeds
 from degrade_stream.plugins.chain_option import chain_from_option, check_scale
@@ -42,8 +43,7 @@ class DegradeStream(BaseTransform):
                  scale: int | None = None) -> None:
         self.chain = chain_from_option(config, "DegradeStream.config")
         self.scale = check_scale(self.chain, scale, "DegradeStream.scale")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"DegradeStream.seed: expected an int >= 0, got {seed!r}")
+        seed = canonical_seed(seed, "DegradeStream.seed")  # any integer, reduced modulo 2**64
         self.key, self.output_key, self.seed = key, output_key, seed
 
     def transform(self, results: dict) -> dict:
