@@ -38,10 +38,12 @@ setup(
         "safetensors>=0.4",
     ],
     extras_require={
-        "test": ["pytest>=7.4", "cmaes>=0.10", "ray[data]>=2.10"],  # cmaes, ray: the calibrate and Ray tests run in CI
+        # cmaes, ray, webdataset: the calibrate, Ray and shard tests run in CI
+        "test": ["pytest>=7.4", "cmaes>=0.10", "ray[data]>=2.10", "webdataset>=1.0"],
         "calibrate": ["cmaes>=0.10"],  # degrade-stream calibrate's optimiser (CMA-ES, numpy only)
         "plot": ["matplotlib>=3.7"],
         "ray": ["ray[data]>=2.10"],  # degrade_stream.scale.ray_data: pairs over a Ray cluster (README "Scaling out")
+        "webdataset": ["webdataset>=1.0"],  # synthesize --format webdataset, degrade_stream.shards
     },
     entry_points={"console_scripts": ["degrade-stream=degrade_stream.cli.main:main"]},
 )

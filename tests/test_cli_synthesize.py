@@ -94,7 +94,9 @@ def test_shards_with_variants_cover_every_pair_once(data_dir, tmp_path):
     assert len(records) == 6
     assert sorted(p.name for p in (out / "lq").iterdir()) == sorted(
         f"{p.stem}_v{k}.png" for p in hq.iterdir() for k in (0, 1))
-    assert len(list((out / "gt").iterdir())) == 3
+    gt = list((out / "gt").iterdir())  # one GT name per LQ (BasicSR pairs by name), one file per image
+    assert sorted(p.name for p in gt) == sorted(p.name for p in (out / "lq").iterdir())
+    assert len({p.stat().st_ino for p in gt}) == 3
     by_name = {}
     for r in records:
         by_name.setdefault(r["name"], set()).add(r["seed"])

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: import name -> distribution name, where they differ
 DISTRIBUTION = {"yaml": "pyyaml", "PIL": "pillow"}
 #: imported only where the user opts in: the "plot" and "calibrate" extras, and the frameworks the plugins adapt
-OPTIONAL = {"matplotlib", "cmaes", "basicsr", "mmagic", "mmengine", "mmcv", "ray"}
+OPTIONAL = {"matplotlib", "cmaes", "basicsr", "mmagic", "mmengine", "mmcv", "ray", "webdataset"}
 
 
 def _setup_list(keyword: str) -> list[str]:
@@ -59,5 +59,7 @@ def test_optional_imports_are_an_extra_or_a_plugin_framework():
     setup = (ROOT / "setup.py").read_text(encoding="utf-8")
     assert re.search(r'"plot":\s*\["matplotlib', setup)
     assert imported["ray"] == "degrade_stream/scale/ray_data.py" and re.search(r'"ray":\s*\["ray\[data\]', setup)
+    assert imported["webdataset"] == "degrade_stream/shards/format.py"  # the "webdataset" extra, imported lazily
+    assert re.search(r'"webdataset":\s*\["webdataset', setup)
     for framework in ("basicsr", "mmagic", "mmengine"):
         assert imported[framework].startswith("plugins/"), (framework, imported[framework])

@@ -20,7 +20,6 @@ from torch.utils.data import DataLoader
 import degrade_stream as ds
 from core_helpers import CHAIN
 from degrade_stream import atomic
-from degrade_stream.stream import entry
 from degrade_stream.stream.seeds import sample_seeds, variant_index
 from stream_helpers import HQCrops, collect, loader
 
@@ -143,7 +142,9 @@ def test_keyless_batches_are_keyed_by_hq_content(tmp_path, chain, hq):
 
 
 def test_max_bytes_evicts_least_recently_used_entries(tmp_path, chain, hq):
-    size = len(entry.encode_entry("x" * 80, torch.zeros(3, 16, 16, dtype=torch.uint8).numpy()))
+    ds.PairCache(tmp_path / "probe").synthesize(chain, hq[:1], ["k0"], seed=0, epoch=0)
+    size = _entries(tmp_path / "probe")[0].stat().st_size  # one entry (identity and pixels) of this test
+    shutil.rmtree(tmp_path / "probe")
     cache = ds.PairCache(tmp_path, max_bytes=int(3.5 * size))
     for i in range(3):
         cache.synthesize(chain, hq[i:i + 1], [f"k{i}"], seed=0, epoch=0)

@@ -13,6 +13,7 @@ from ..core.chain import Chain
 from ..core.config import load_chain
 from ..restore.compare import Settings, baselines, compare_row
 from ..restore.pairs import load_pairs, pair_files
+from ..shards.reader import pairs_folder
 from .arg_checks import check_output_file, path_arg
 from .pair_writer import resolve_device
 
@@ -95,12 +96,17 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         check_output_file(Path(args.out), "--out")
     chains = load_chains(args.chains)
-    pair_files(args.train, "--train")
-    pair_files(args.test, "--test")
+    with pairs_folder(args.train) as train_dir, pairs_folder(args.test) as test_dir:  # shard folders too
+        return _compare(args, chains, train_dir, test_dir)
+
+
+def _compare(args: argparse.Namespace, chains: list[tuple[str, Chain]], train_dir: Path, test_dir: Path) -> int:
+    pair_files(train_dir, "--train")
+    pair_files(test_dir, "--test")
     device = resolve_device(args.device)
     s = Settings(steps=args.steps, seeds=tuple(args.seeds), crop=args.crop, batch_size=args.batch_size,
                  eval_crop=args.eval_crop, classifier_steps=args.classifier_steps, device=str(device))
-    train, test = load_pairs(args.train, "--train"), load_pairs(args.test, "--test")
+    train, test = load_pairs(train_dir, "--train"), load_pairs(test_dir, "--test")
     start = time.perf_counter()
     report: dict[str, Any] = {"train": str(train.folder), "test": str(test.folder), "train_pairs": len(train.names),
                               "test_pairs": len(test.names), "settings": {**vars(s), "seeds": list(s.seeds),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..metrics.folder_report import evaluate_folders
 from ..atomic import write_json_atomic
+from ..shards.reader import pairs_folder
 from .arg_checks import check_input_file, check_output_file, path_arg
 from .pair_writer import resolve_device
 from .report_table import format_report
@@ -49,10 +50,11 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(Path(args.out), "--out")
     if args.inception_weights:
         check_input_file(Path(args.inception_weights), "--inception-weights")
-    report = evaluate_folders(args.real, args.synth, args.hq, patch_size=args.patch_size,
-                              patches_per_image=args.patches_per_image, seed=args.seed, steps=args.steps,
-                              classifier=not args.no_classifier, inception_weights=args.inception_weights,
-                              device=resolve_device(args.device), progress=not args.no_progress)
+    with pairs_folder(args.synth) as synth:  # a WebDataset shard folder is read as a pairs folder
+        report = evaluate_folders(args.real, synth, args.hq, patch_size=args.patch_size,
+                                  patches_per_image=args.patches_per_image, seed=args.seed, steps=args.steps,
+                                  classifier=not args.no_classifier, inception_weights=args.inception_weights,
+                                  device=resolve_device(args.device), progress=not args.no_progress)
     print(format_report(report))
     if args.out:
         print(f"report written to {write_json_atomic(args.out, report)}")

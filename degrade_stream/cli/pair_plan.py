@@ -14,6 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from ..atomic import NAME_MAX, name_max
 from ..io import IMAGE_EXTENSIONS, flat_name, list_images
 from ..stream.crop import scale_multiple
 
@@ -78,12 +79,33 @@ def input_images(hq_dir: str | os.PathLike, out_dir: str | os.PathLike | None) -
     return paths
 
 
+def output_name_limit(out_dir: str | os.PathLike | None) -> int:
+    """The longest file name (bytes) the file system of ``out_dir`` (or its nearest existing parent) takes."""
+    if out_dir is None:
+        return NAME_MAX
+    folder = Path(out_dir).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return name_max(folder)
+
+
+def _name_problem(name: str, variants: int, limit: int) -> str | None:
+    """Why the output files of ``name`` cannot be written (their longest name over ``limit`` bytes), or None."""
+    longest = f"{name}{'' if variants == 1 else f'_v{variants - 1}'}.png"
+    size = len(longest.encode("utf-8", "surrogateescape"))
+    if size <= limit:
+        return None
+    return (f"output name too long: {longest[:40]}...{longest[-12:]} is {size} bytes, the file system takes at "
+            f"most {limit}; rename the file or its folders (the name is its path under --hq with / as __)")
+
+
 def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size: int, min_side: int = 1,
                out_dir: str | os.PathLike | None = None) -> PairPlan:
     """Plan every pair for the images under ``hq_dir`` (less ``out_dir``); a clear error if there are none.
 
     An image whose crop to a multiple of ``scale`` is under ``min_side`` px in height or width (what
-    the chain needs, see min_size.py) is skipped with the reason, so one small file never stops a run.
+    the chain needs, see min_size.py), or whose output name is longer than ``out_dir``'s file system
+    takes, is skipped with the reason, so one such file never stops a run.
     """
     if isinstance(variants, bool) or not isinstance(variants, int) or not 1 <= variants <= MAX_VARIANTS:
         raise ValueError(f"--variants must be an integer in [1, {MAX_VARIANTS}], got {variants!r}")
@@ -95,6 +117,7 @@ def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size:
     names: dict[str, str] = {}
     skipped: dict[str, str] = {}
     groups: dict[tuple[int, int], list[PairUnit]] = defaultdict(list)
+    limit = output_name_limit(out_dir)
     for path in paths:
         relative = path.relative_to(hq_dir)
         key, name = relative.as_posix(), flat_name(relative)
@@ -102,6 +125,10 @@ def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size:
             raise ValueError(f"{names[name]} and {key} would both be written as {name}.png; rename one of them")
         names[name] = key
         sources[key] = path
+        problem = _name_problem(name, variants, limit)
+        if problem is not None:
+            skipped[key] = problem
+            continue
         try:
             height, width = _image_size(path)
         except Exception as err:  # PIL raises many types for corrupt/unsupported files

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from .arg_checks import path_arg
-from .pair_writer import synthesize_pairs
+from .pair_writer import DEFAULT_SHARD_SIZE, FORMATS, synthesize_pairs
 from .sharding import close, resolve_shard
 
 NAME = "synthesize"
@@ -21,6 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                             "the file's path relative to --hq (default 0)")
     parser.add_argument("--variants", type=int, default=1, metavar="K",
                         help="LQ variants per HQ image, written as lq/<name>_v<k>.png (default 1)")
+    parser.add_argument("--format", choices=FORMATS, default="folder",
+                        help="folder: OUT/gt/ and OUT/lq/ PNG files (default); webdataset: OUT/pairs-NNNNNN.tar "
+                             "shards, each sample holding gt.png, lq.png (lq_v<k>.png) and json "
+                             '(needs: pip install "degrade_stream[webdataset]")')
+    parser.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE, metavar="N",
+                        help=f"images per tar shard with --format webdataset (default {DEFAULT_SHARD_SIZE})")
     parser.add_argument("--batch-size", type=int, default=8, metavar="B",
                         help="images of equal size degraded together on the device (default 8)")
     parser.add_argument("--device", default="auto",
@@ -35,12 +41,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = synthesize_pairs(args.config, args.hq, args.out, seed=args.seed, variants=args.variants,
                                    batch_size=args.batch_size, device=args.device, shard=shard,
-                                   progress=not args.no_progress)
+                                   progress=not args.no_progress, format=args.format, shard_size=args.shard_size)
     finally:
         close(shard)
     if shard.is_main or not shard.group:
         prefix = f"shard {shard.index}/{shard.count}: " if shard.count > 1 and not shard.group else ""
         print(prefix + summary.line())
+        for key in sorted(summary.redone_keys):
+            print(f"  redone {key}: the file changed (content or size) since its pairs were written")
         for key, reason in sorted(summary.reasons.items()):
             print(f"  skipped {key}: {reason}")
     return 1 if summary.skipped else 0

@@ -14,10 +14,14 @@ batch in order as float in [0, 1] on ``hq``'s device, rounded to 8 bit (so a hit
 the same values). ``info`` holds the keys, variants, seeds, a hit mask and the chain params of the
 misses. ``keys=None`` keys each sample by a hash of its HQ pixels.
 
-An entry is identified by (chain config hash, seed, key, variant, HQ height and width): a changed
-chain config never serves stale pairs. The HQ of a key must be the same image every epoch (do
-random crops after synthesis, e.g. PairStream's ``crop=``). Entry format and atomic writes:
-``entry.py``. Corrupt entries are recomputed and counted; ``max_bytes`` evicts the least recently
+An entry is identified by what made it -- the chain config hash and, for a stage with a trained model,
+the checkpoint step it resolved to and a hash of its weights (``cache_identity.py``) -- and by what it
+was made from: seed, key, variant, HQ height and width, and (``verify_hq=True``, the default) a BLAKE2b
+hash of the HQ pixels, so a changed config, a retrained model or new pixels under an old key never serve
+stale pairs (the hash's cost: benchmarks/RESULTS.md, "Pair integrity"). The HQ of a key must be the same
+image every epoch for its entries to be hits (do random crops after synthesis, e.g. PairStream's
+``crop=``). Entry format, checksum over header, identity and pixels, and atomic writes: ``entry.py``.
+Corrupt entries are recomputed and counted; ``max_bytes`` evicts the least recently
 used entries (file mtime, touched on every hit, so LRU holds across processes sharing the folder);
 the folder's total is shared by every process writing to it (``cache_size.py``), so the bound holds
 for N writers; a full disk turns writing off with one warning while synthesis goes on. Counters: ``stats()``,
@@ -48,6 +52,7 @@ from ..core.chain import Chain
 from ..core.inputs import check_image_batch
 from ..core.params import cat_params
 from ..core.quantize import uint8_levels
+from .cache_identity import chain_identity, folder_key
 from .cache_size import SharedSize
 from .entry import CorruptEntry, encode_entry, read_entry
 from ..core.seed_domain import canonical_seed
@@ -77,17 +82,26 @@ class CacheInfo:
 
 
 class PairCache:
-    """A directory of synthesised LQ variants, shared by threads, processes and DDP ranks."""
+    """A directory of synthesised LQ variants, shared by threads, processes and DDP ranks.
 
-    def __init__(self, root: str | os.PathLike, variants: int = 1, max_bytes: int | None = None) -> None:
+    ``variants``: LQ variants kept per sample; ``max_bytes``: LRU bound of the folder (None: unbounded);
+    ``verify_hq``: also key each entry by a hash of its HQ pixels (default), so new pixels under an old key
+    are a miss rather than the old LQ; False trusts keys to name fixed images.
+    """
+
+    def __init__(self, root: str | os.PathLike, variants: int = 1, max_bytes: int | None = None,
+                 verify_hq: bool = True) -> None:
         if isinstance(variants, bool) or not isinstance(variants, int) or variants < 1:
             raise ValueError(f"PairCache variants must be an int >= 1, got {variants!r}")
         if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int)
                                       or max_bytes <= 0):
             raise ValueError(f"PairCache max_bytes must be a positive int or None, got {max_bytes!r}")
+        if not isinstance(verify_hq, bool):
+            raise ValueError(f"PairCache verify_hq must be True or False, got {verify_hq!r}")
         self.root = Path(root)
         self.variants = variants
         self.max_bytes = max_bytes
+        self.verify_hq = verify_hq
         self._check_writable()
         self._lock = threading.Lock()
         self._counts = Counter(hits=0, misses=0, recomputed=0, writes=0, evictions=0, write_failures=0)
@@ -112,16 +126,14 @@ class PairCache:
         names = content_keys(hq) if keys is None else key_strings(keys)
         if len(names) != b:
             raise ValueError(f"got {len(names)} keys for a batch of {b} images")
-        if variant is None:
-            variants = variant_index(seed, epoch, names, self.variants)
-        else:
-            variants = torch.as_tensor(variant, dtype=torch.int64).reshape(-1).expand(b).clone()
-            if bool(((variants < 0) | (variants >= self.variants)).any()):
-                raise ValueError(f"variant must be in [0, {self.variants}), got {variants.tolist()}")
+        variants = self._variants(seed, epoch, names, variant)
         seeds = sample_seeds(seed, None, names, variant=variants)
-        config = chain.config_hash()
-        identities = [self._identity(config, seed, k, int(v), height, width) for k, v in zip(names, variants.tolist())]
-        paths = [self.entry_path(config, ident) for ident in identities]
+        made_by = chain_identity(chain)
+        folder = folder_key(made_by)
+        contents = content_keys(hq) if self.verify_hq and keys is not None else [None] * b  # keyless: key = content
+        identities = [self._identity(made_by, seed, k, int(v), height, width, c)
+                      for k, v, c in zip(names, variants.tolist(), contents)]
+        paths = [self.entry_path(folder, ident) for ident in identities]
 
         stored: list[np.ndarray | None] = [self._read(p, ident) for p, ident in zip(paths, identities)]
         todo = [i for i, px in enumerate(stored) if px is None]
@@ -157,6 +169,15 @@ class PairCache:
                          miss_index=torch.tensor(todo, dtype=torch.int64), params=params)
         return out.to(hq.dtype) / 255.0, info
 
+    def _variants(self, seed: int, epoch: int, names: list[str], variant: int | Tensor | None) -> Tensor:
+        """(B,) variant of each sample: the epoch's choice, or ``variant`` (one, or one per sample), checked."""
+        if variant is None:
+            return variant_index(seed, epoch, names, self.variants)
+        variants = torch.as_tensor(variant, dtype=torch.int64).reshape(-1).expand(len(names)).clone()
+        if bool(((variants < 0) | (variants >= self.variants)).any()):
+            raise ValueError(f"variant must be in [0, {self.variants}), got {variants.tolist()}")
+        return variants
+
     def stats(self) -> dict[str, int]:
         """Counters since construction: hits, misses, recomputed (corrupt entries), writes,
         evictions, write_failures; and ``writing`` (0 once a full disk turned writes off)."""
@@ -169,10 +190,11 @@ class PairCache:
         logger.log(level, "pair cache %s: %s", self.root, ", ".join(f"{k}={v}" for k, v in counters.items()))
         return counters
 
-    def entry_path(self, config_hash: str, identity: str) -> Path:
-        """Where the entry with this identity lives: ``root/<config hash>/<ab>/<digest>.lq``."""
+    def entry_path(self, folder: str, identity: str) -> Path:
+        """Where the entry with this identity lives: ``root/<folder>/<ab>/<digest>.lq``, where ``folder`` is
+        ``cache_identity.folder_key`` of the chain (its config hash, for chains without a model)."""
         digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=16).hexdigest()
-        return self.root / config_hash / digest[:2] / f"{digest}{ENTRY_SUFFIX}"
+        return self.root / folder / digest[:2] / f"{digest}{ENTRY_SUFFIX}"
 
     def __getstate__(self) -> dict[str, Any]:
         """Picklable (e.g. into DataLoader workers): the lock is recreated, counters start from zero."""
@@ -186,13 +208,18 @@ class PairCache:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"PairCache({str(self.root)!r}, variants={self.variants}, max_bytes={self.max_bytes})"
+        return (f"PairCache({str(self.root)!r}, variants={self.variants}, max_bytes={self.max_bytes}, "
+                f"verify_hq={self.verify_hq})")
 
     # --- internals ----------------------------------------------------------------------------
     @staticmethod
-    def _identity(config: str, seed: int, key: str, variant: int, height: int, width: int) -> str:
-        return json.dumps({"chain": config, "seed": seed, "key": key, "variant": variant, "hq": [height, width]},
-                          sort_keys=True, separators=(",", ":"))
+    def _identity(made_by: dict[str, Any], seed: int, key: str, variant: int, height: int, width: int,
+                  content: str | None) -> str:
+        """What an entry is: made by (chain, models), from (seed, key, variant, HQ size, HQ content)."""
+        fields = {**made_by, "seed": seed, "key": key, "variant": variant, "hq": [height, width]}
+        if content is not None:
+            fields["hq_content"] = content
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
     def _check_writable(self) -> None:
         try:
