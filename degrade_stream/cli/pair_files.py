@@ -22,18 +22,11 @@ from pathlib import Path
 from torch import Tensor
 
 from ..atomic import atomic_target, write_bytes_atomic
-from ..io import to_uint8
-from ..shards.writer import encode_png
+from ..io import encode_png
 from .pair_plan import PairUnit
 
 #: errno values that mean "this name cannot be written here", not "the disk or folder is unusable".
 NAME_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EILSEQ, errno.EINVAL})
-
-
-def png_bytes(image: Tensor) -> bytes:
-    """A (3, H, W) [0, 1] image as 8-bit PNG bytes (``shards.writer.encode_png``: the one encoder of the folder
-    and the shard writers)."""
-    return encode_png(to_uint8(image))
 
 
 def gt_relpath(unit: PairUnit) -> str:
@@ -72,13 +65,13 @@ def _write_source(out: Path, units: list[PairUnit], gt: Tensor, lq: dict[PairUni
     made: list[Path] = []
     try:
         first = out / gt_relpath(units[0])
-        write_bytes_atomic(first, png_bytes(gt))
+        write_bytes_atomic(first, encode_png(gt))
         made.append(first)
         for unit in units[1:]:
             link_or_copy(first, out / gt_relpath(unit))
             made.append(out / gt_relpath(unit))
         for unit in units:
-            write_bytes_atomic(out / lq_relpath(unit), png_bytes(lq[unit]))
+            write_bytes_atomic(out / lq_relpath(unit), encode_png(lq[unit]))
             made.append(out / lq_relpath(unit))
     except BaseException:
         for path in made:

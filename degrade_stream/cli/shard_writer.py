@@ -26,11 +26,11 @@ from torch import Tensor
 
 from ..atomic import write_text_atomic
 from ..core.chain import Chain
+from ..io import encode_png
 from ..shards.format import SHARD_GLOB, SHARD_PATTERN, lq_member, shard_name
 from ..shards.writer import pair_sample, write_shard
 from .fingerprint import Fingerprint, file_fingerprint
 from .output_folder import PARTS_DIR, SHARDS_FILE, locked, read_jsonl, read_skipped, write_skipped
-from .pair_files import png_bytes
 from .pair_plan import PairPlan, PairUnit
 from .pair_record import load_batch, lq_record, run_chain
 
@@ -163,9 +163,9 @@ class ShardWriter:
         lq_pngs = {}
         for unit in units:
             result = made.pop(unit)
-            lq_pngs[unit.variant] = png_bytes(result.pop("lq"))
+            lq_pngs[unit.variant] = encode_png(result.pop("lq"))
             info["lq"][lq_member(unit.variant)] = {"variant": unit.variant, **result}
-        return pair_sample(first.name, png_bytes(hq), lq_pngs, info)
+        return pair_sample(first.name, encode_png(hq), lq_pngs, info)
 
 def shard_records(out: Path) -> dict[str, dict[str, Any]]:
     """The latest record of each tar shard (shards.jsonl, then the processes' part files)."""

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from ..cli.min_size import chain_min_side
-from ..cli.pair_writer import _refine_steps, _sample_params, _seeds_for
+from ..cli.pair_record import refine_steps, sample_params, unit_seeds
 from ..cli.pair_plan import MAX_VARIANTS, PairUnit
 from ..core.config import load_chain, resolve_config
 from ..core.device import resolve_device
@@ -154,7 +154,7 @@ class PairRows:
         """Run the chain on one group of equal-size pairs and append their output rows."""
         units = [u for u, _ in members]
         hq = torch.stack([h for _, h in members])
-        seeds = _seeds_for(units, self.seed)
+        seeds = unit_seeds(units, self.seed)
         try:
             result = self.chain(hq.to(self.device), seed=seeds)
         except ValueError as err:  # name the inputs, as synthesize does
@@ -163,7 +163,7 @@ class PairRows:
         lq, params = result.lq.cpu(), params_to(result.params, "cpu")
         for i, unit in enumerate(units):
             record = {"name": unit.name, "variant": unit.variant, "source": unit.key, "seed": int(seeds[i]),
-                      "t": _refine_steps(params, i), "params": _sample_params(params, i)}
+                      "t": refine_steps(params, i), "params": sample_params(params, i)}
             variant = -1 if unit.variant is None else unit.variant
             gt_i, lq_i = (encode_png(hq[i]), encode_png(lq[i])) if self.png else (to_uint8(hq[i]), to_uint8(lq[i]))
             self._emit(out, unit.key, unit.lq_name, variant, int(seeds[i]), gt_i, lq_i,

@@ -2,19 +2,16 @@
 
 ``synthesize --format webdataset`` writes its shards with these functions, and so can any other producer of
 pairs (a Ray Data pipeline, say) that wants the same format: build each sample with ``pair_sample`` from PNG
-bytes (``encode_png`` for a uint8 HWC array) and hand an iterable of them to ``write_shard``.
+bytes (``io.encode_png``, the encoder of the folder layout's files) and hand an iterable of them to
+``write_shard``.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
-
-import numpy as np
-from PIL import Image
 
 from ..atomic import atomic_target
 from .format import GT_MEMBER, JSON_MEMBER, HashingFile, escape_key, lq_member, tar_writer
@@ -28,15 +25,6 @@ class ShardFile:
     size: int
     sha256: str
     samples: int
-
-
-def encode_png(pixels: np.ndarray) -> bytes:
-    """An (H, W, 3) uint8 array as PNG bytes (the encoder of the folder layout's files too)."""
-    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
-        raise ValueError(f"expected an (H, W, 3) uint8 array, got {pixels.dtype} {pixels.shape}")
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def pair_sample(name: str, gt_png: bytes, lq_pngs: Mapping[int | None, bytes], info: Mapping[str, Any]) -> dict:
