@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 import degrade_stream as ds  # noqa: E402
 from degrade_stream.cli.fingerprint import file_fingerprint  # noqa: E402
 from degrade_stream.io import list_images, load_image  # noqa: E402
+from degrade_stream.stream.cache_identity import hq_fingerprints  # noqa: E402
 from degrade_stream.stream.seeds import content_keys  # noqa: E402
 
 ROUNDS = 7
@@ -53,7 +54,8 @@ def cache_rows(size: int) -> list[str]:
         on.synthesize(chain, hq, keys)
         off.synthesize(chain, hq, keys)
         seconds = _median_s({
-            "fingerprint alone (BLAKE2b of the float32 pixels)": lambda: content_keys(hq),
+            "fingerprint alone: SHA-256 of the pixel bytes (cache_identity.hq_fingerprints)": lambda: hq_fingerprints(hq),
+            "for comparison: BLAKE2b of the float32 pixels (seeds.content_keys)": lambda: content_keys(hq),
             "hit, verify_hq=True (default)": lambda: on.synthesize(chain, hq, keys),
             "hit, verify_hq=False": lambda: off.synthesize(chain, hq, keys),
             "miss: the realesrgan chain on the batch": lambda: chain(hq, seed=0),

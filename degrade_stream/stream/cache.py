@@ -16,7 +16,7 @@ misses. ``keys=None`` keys each sample by a hash of its HQ pixels.
 
 An entry is identified by what made it -- the chain config hash and, for a stage with a trained model,
 the checkpoint step it resolved to and a hash of its weights (``cache_identity.py``) -- and by what it
-was made from: seed, key, variant, HQ height and width, and (``verify_hq=True``, the default) a BLAKE2b
+was made from: seed, key, variant, HQ height and width, and (``verify_hq=True``, the default) a SHA-256
 hash of the HQ pixels, so a changed config, a retrained model or new pixels under an old key never serve
 stale pairs (the hash's cost: benchmarks/RESULTS.md, "Pair integrity"). The HQ of a key must be the same
 image every epoch for its entries to be hits (do random crops after synthesis, e.g. PairStream's
@@ -52,7 +52,7 @@ from ..core.chain import Chain
 from ..core.inputs import check_image_batch
 from ..core.params import cat_params
 from ..core.quantize import uint8_levels
-from .cache_identity import chain_identity, folder_key
+from .cache_identity import chain_identity, folder_key, hq_fingerprints
 from .cache_size import SharedSize
 from .entry import CorruptEntry, encode_entry, read_entry
 from ..core.seed_domain import canonical_seed
@@ -130,7 +130,7 @@ class PairCache:
         seeds = sample_seeds(seed, None, names, variant=variants)
         made_by = chain_identity(chain)
         folder = folder_key(made_by)
-        contents = content_keys(hq) if self.verify_hq and keys is not None else [None] * b  # keyless: key = content
+        contents = hq_fingerprints(hq) if self.verify_hq and keys is not None else [None] * b  # keyless: key = content
         identities = [self._identity(made_by, seed, k, int(v), height, width, c)
                       for k, v, c in zip(names, variants.tolist(), contents)]
         paths = [self.entry_path(folder, ident) for ident in identities]
@@ -228,6 +228,7 @@ class PairCache:
             with open(probe, "xb") as f:
                 f.write(b"ok")
             probe.unlink()
+            remove_stale_temps(self.root, owns=lambda target: target == PROBE_NAME)  # probes of killed processes
         except OSError as err:
             raise ValueError(f"PairCache: cache directory {str(self.root)!r} is not writable: "
                              f"{err.strerror or err}") from None
@@ -304,7 +305,6 @@ class PairCache:
         """(mtime, size, path) of every entry of the cache's layout (``root/<16 hex>/<2 hex>/<32 hex>.lq``);
         stale temp files of entry writers there (``atomic.is_stale_temp``) are removed. Nothing outside that
         layout is looked at, so a user's files in the root are never counted, evicted or deleted."""
-        remove_stale_temps(self.root, owns=lambda target: target == PROBE_NAME)
         found, now = [], time.time()
         for top in _layout_folders(self.root, _FOLDER_KEY):
             for fan in _layout_folders(top, _FAN_NAME):
