@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="base seed; each pair's seed derives from it and "
                                                             "the file's path relative to --hq (default 0)")
     parser.add_argument("--variants", type=int, default=1, metavar="K",
-                        help="LQ variants per HQ image, written as lq/<name>_v<k>.png (default 1)")
+                        help="LQ variants per HQ image, written as lq/<name>_v<k>.png, each with its GT "
+                             "gt/<name>_v<k>.png (hard links of one file; default 1)")
     parser.add_argument("--format", choices=FORMATS, default="folder",
                         help="folder: OUT/gt/ and OUT/lq/ PNG files (default); webdataset: OUT/pairs-NNNNNN.tar "
                              "shards, each sample holding gt.png, lq.png (lq_v<k>.png) and json "
