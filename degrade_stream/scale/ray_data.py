@@ -24,6 +24,10 @@ from ..io import IMAGE_EXTENSIONS, list_images
 from .rows import PairRows, strip_scheme
 
 _WORKER_ROWS: dict[str, PairRows] = {}
+#: Files per read block for a local folder. Ray sizes blocks by bytes (up to ~128 MiB), which puts thousands
+#: of small images in one block that only one worker can take; degrading costs far more per byte than reading.
+FILES_PER_BLOCK = 16
+MAX_BLOCKS = 10_000
 
 
 def _is_local(uri: str) -> bool:
@@ -40,13 +44,16 @@ def read_hq(uri: str | os.PathLike, **read_args: Any) -> "ray.data.Dataset":
     """HQ rows ``{bytes, path}`` from a folder or any Ray-readable URI (``read_binary_files``).
 
     A local folder is read as exactly the files synthesize reads (``io.list_images``: by extension, hidden
-    files left out); elsewhere Ray lists the files (same extensions). The bytes are decoded in the pair
-    workers by the decoder synthesize uses, so every image mode (16-bit, palette, RGBA) gives its pixels."""
+    files left out), ``FILES_PER_BLOCK`` files per block; elsewhere Ray lists the files (same extensions)
+    and sizes the blocks: pass ``override_num_blocks`` (e.g. files / 16) so that every worker gets work.
+    The bytes are decoded in the pair workers by the decoder synthesize uses, so every image mode (16-bit,
+    palette, RGBA) gives its pixels."""
     text = os.fspath(uri)
     if _is_local(text):
         paths: str | list[str] = [str(p.resolve()) for p in list_images(strip_scheme(text))]
         if not paths:
             raise ValueError(f"no image files under {text} (looked for {', '.join(IMAGE_EXTENSIONS)})")
+        read_args.setdefault("override_num_blocks", min(MAX_BLOCKS, -(-len(paths) // FILES_PER_BLOCK)))
     else:
         paths = text
         read_args.setdefault("file_extensions", [e.lstrip(".") for e in IMAGE_EXTENSIONS])
