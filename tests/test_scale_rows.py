@@ -14,7 +14,9 @@ import torch
 from PIL import Image
 
 from degrade_stream.io import encode_png, list_images
+from conftest import require_framework
 from degrade_stream.scale.rows import PairRows, row_key, strip_scheme
+from degrade_stream.scale.shard_rows import write_row_shards
 from reliability_helpers import run_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,16 +39,19 @@ def folders(tmp_path_factory, data_dir) -> tuple[Path, Path]:
     return hq, base / "pairs"
 
 
-def _check_against_synthesize(out: dict, pairs: Path) -> None:
-    records = {json.loads(line)["lq"]: json.loads(line) for line in (pairs / "pairs.jsonl").read_text().splitlines()}
-    assert sorted(f"lq/{n}.png" for n in out["name"]) == sorted(records)
-    for name, gt, lq, record, variant, skipped in zip(out["name"], out["gt"], out["lq"], out["json"],
-                                                      out["variant"], out["skipped"]):
-        written = records[f"lq/{name}.png"]
-        assert skipped == "" and int(variant) == written["variant"]
-        assert _png(lq) == (pairs / written["lq"]).read_bytes(), name  # the same PNG bytes
-        assert _png(gt) == (pairs / written["gt"]).read_bytes(), name
-        assert json.loads(record) == {k: v for k, v in written.items() if k not in ("kind", "gt", "lq", "hq_sha256", "hq_bytes", "hq_size")}
+def _check_against_synthesize(out: dict, pairs: Path, fingerprint: bool = True) -> None:
+    """Every output row is synthesize's pair: PNG bytes, size and record (with the file's fingerprint when the
+    rows carried the file's bytes)."""
+    records = {(r["name"], r["variant"]): r for r in map(json.loads, (pairs / "pairs.jsonl").read_text().splitlines())}
+    rows = [dict(zip(out, values)) for values in zip(*out.values())]
+    assert sorted((r["name"], None if r["variant"] < 0 else int(r["variant"])) for r in rows) == sorted(records)
+    left_out = ("kind", "gt", "lq") if fingerprint else ("kind", "gt", "lq", "hq_sha256", "hq_bytes")
+    for row in rows:
+        written = records[row["name"], None if row["variant"] < 0 else int(row["variant"])]
+        assert row["skipped"] == "" and [row["height"], row["width"]] == written["hq_size"]
+        assert _png(row["lq"]) == (pairs / written["lq"]).read_bytes(), row["name"]  # the same PNG bytes
+        assert _png(row["gt"]) == (pairs / written["gt"]).read_bytes(), row["name"]
+        assert json.loads(row["json"]) == {k: v for k, v in written.items() if k not in left_out}
 
 
 def _png(image: np.ndarray | bytes) -> bytes:
@@ -72,7 +77,29 @@ def test_an_image_column_a_key_column_mixed_sizes_and_png_output_give_the_same_p
     rows = PairRows(CONFIG, seed=7, variants=2, batch_size=3, device="cpu", png=True)  # chain calls of 3, not 2
     out = rows(batch)
     assert isinstance(out["lq"][0], bytes)
-    _check_against_synthesize(out, pairs)
+    _check_against_synthesize(out, pairs, fingerprint=False)  # arrays, not files: no file fingerprint
+
+
+def test_sorted_rows_make_synthesizes_webdataset_shards_byte_for_byte(folders, tmp_path):
+    """Rows in any order, sorted as synthesize orders images, written by write_row_shards: the same tar files
+    as ``synthesize --format webdataset`` (2 variants; shards of 2 images, so 2 shards)."""
+    require_framework("webdataset")
+    hq, _ = folders
+    result = run_in_process("synthesize", "--config", CONFIG, "--hq", hq, "--out", tmp_path / "wds", "--seed", "7",
+                            "--variants", "2", "--format", "webdataset", "--shard-size", "2", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    files = list_images(hq)[::-1]
+    batch = {"bytes": [p.read_bytes() for p in files] + [b"junk"],
+             "path": [str(p.resolve()) for p in files] + [str((hq / "junk.png").resolve())]}
+    out = PairRows(CONFIG, seed=7, root=str(hq.resolve()), variants=2, device="cpu", png=True)(batch)
+    rows = sorted((dict(zip(out, values)) for values in zip(*out.values())),
+                  key=lambda r: (r["height"], r["width"], r["name"], r["variant"]))
+    shards, skipped = write_row_shards(rows, tmp_path / "rows", shard_size=2)
+    expected = sorted((tmp_path / "wds").glob("pairs-*.tar"))
+    assert [s.path.name for s in shards] == [p.name for p in expected] == ["pairs-000000.tar", "pairs-000001.tar"]
+    for shard, path in zip(shards, expected):
+        assert shard.path.read_bytes() == path.read_bytes(), path.name
+    assert list(skipped) == ["junk.png"] and skipped["junk.png"].startswith("cannot read image junk.png")
 
 
 def test_rows_synthesize_would_skip_say_why_and_the_others_go_on(folders, tmp_path):
@@ -87,6 +114,7 @@ def test_rows_synthesize_would_skip_say_why_and_the_others_go_on(folders, tmp_pa
                                  "at least 32x32 px")
     assert out["skipped"][2] == "" and out["lq"][2].shape == (64, 64, 3)
     assert out["lq"][0].shape == (0, 0, 3) and list(out["variant"]) == [-1, -1, -1]
+    assert list(out["height"]) == [0, 0, 256] and out["name"][2] == NAMES[0][:-4]
 
 
 def test_bad_rows_and_options_are_clear_errors(folders):

@@ -11,11 +11,12 @@ rows of equal size are degraded together. The handcrafted chains give the same b
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Mapping, Sequence
 
@@ -24,7 +25,8 @@ import torch
 from torch import Tensor
 
 from ..cli.min_size import chain_min_side
-from ..cli.pair_record import refine_steps, sample_params, unit_seeds
+from ..cli.fingerprint import Fingerprint
+from ..cli.pair_record import lq_record, unit_seeds
 from ..cli.pair_plan import MAX_VARIANTS, PairUnit
 from ..core.config import load_chain, resolve_config
 from ..core.device import resolve_device
@@ -34,7 +36,8 @@ from ..io import decode_image, encode_png, flat_name, to_uint8
 from ..stream.crop import scale_multiple
 
 #: Columns of every output row (one row per pair: K rows per input row with ``variants=K``).
-OUTPUT_COLUMNS = ("key", "name", "variant", "seed", "gt", "lq", "json", "skipped")
+OUTPUT_COLUMNS = ("key", "name", "variant", "seed", "height", "width", "gt", "lq", "json", "skipped")
+_INT_COLUMNS = ("variant", "seed", "height", "width")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _EMPTY = np.zeros((0, 0, 3), dtype=np.uint8)
 
@@ -79,17 +82,19 @@ class _Row:
     key: str
     hq: Tensor | None
     reason: str = ""
+    fingerprint: dict[str, Any] = field(default_factory=dict)  # hq_sha256, hq_bytes of the file's bytes
 
 
 class PairRows:
     """Callable on a batch of rows -> a batch of pairs (columns ``OUTPUT_COLUMNS``); loads the chain once.
 
-    ``gt`` is the HQ cropped to a multiple of the chain's scale and ``lq`` the LQ, both 8-bit (H, W, 3)
-    arrays; ``name`` is the LQ's name in synthesize's layout (lq/<name>.png, with _v<k> for variants);
-    ``json`` is the pair's record as in synthesize's pairs.jsonl (name, variant, source, seed, t, params);
-    ``variant`` is -1 with one variant. With ``png=True``, ``gt`` and ``lq`` are instead the bytes of the
-    PNG files synthesize writes (encoded in the worker). A row that synthesize would skip (unreadable, too
-    small) gives one row with empty images and the reason in ``skipped``.
+    ``gt`` is the HQ cropped to a multiple of the chain's scale (``height`` x ``width``) and ``lq`` the LQ,
+    both 8-bit (H, W, 3) arrays; ``name`` is the flat name synthesize gives the pair (lq/<name>.png, or
+    lq/<name>_v<k>.png for variant k); ``json`` is the pair's record in synthesize's pairs.jsonl, less the
+    file paths (name, variant, source, seed, t, params, hq_size, and with a ``bytes`` column the file's
+    hq_sha256 and hq_bytes); ``variant`` is -1 with one variant. With ``png=True``, ``gt`` and ``lq`` are
+    instead the bytes of the PNG files synthesize writes (encoded in the worker). A row that synthesize
+    would skip (unreadable, too small) gives one row with empty images, size 0 and the reason in ``skipped``.
     """
 
     def __init__(self, config: str | os.PathLike | Mapping[str, Any], seed: int = 0, root: str | None = None,
@@ -118,6 +123,9 @@ class PairRows:
         rows = []
         for value, raw in zip(images, key_values):
             key = row_key(str(raw), self.root) if key_kind == "path" else str(raw)
+            fingerprint = {}
+            if kind == "bytes":  # what synthesize records of the file (cli/fingerprint.py)
+                fingerprint = Fingerprint(hashlib.sha256(bytes(value)).hexdigest(), len(value)).as_record()
             try:
                 hq = _hq_of(kind, value, key)
             except ValueError as err:
@@ -129,31 +137,32 @@ class PairRows:
                                             f"scale {self.chain.scale}; this chain needs at least "
                                             f"{self.min_side}x{self.min_side} px"))
                 continue
-            rows.append(_Row(key, quantize8(hq[:, :height, :width])))
+            rows.append(_Row(key, quantize8(hq[:, :height, :width]), fingerprint=fingerprint))
         return rows
 
     def __call__(self, batch: Mapping[str, Any]) -> dict[str, Any]:
         rows = self._rows(batch)
         out: dict[str, list[Any]] = {c: [] for c in OUTPUT_COLUMNS}
-        groups: dict[tuple[int, int], list[tuple[PairUnit, Tensor]]] = defaultdict(list)
+        groups: dict[tuple[int, int], list[tuple[PairUnit, _Row]]] = defaultdict(list)
         for row in rows:
             if row.hq is None:
                 empty = b"" if self.png else _EMPTY
-                self._emit(out, row.key, flat_name(row.key), -1, 0, empty, empty, "", row.reason)
+                _emit(out, key=row.key, name=flat_name(row.key), variant=-1, seed=0, height=0, width=0, gt=empty,
+                      lq=empty, json="", skipped=row.reason)
                 continue
             for k in range(self.variants):
                 unit = PairUnit(row.key, flat_name(row.key), None if self.variants == 1 else k, *row.hq.shape[1:])
-                groups[tuple(row.hq.shape[1:])].append((unit, row.hq))
+                groups[tuple(row.hq.shape[1:])].append((unit, row))
         for size in sorted(groups):
             members = sorted(groups[size], key=lambda m: (m[0].name, m[0].variant or 0))
             for start in range(0, len(members), self.batch_size):
                 self._degrade(members[start:start + self.batch_size], out)
-        return {c: (np.array(v, dtype=np.int64) if c in ("variant", "seed") else v) for c, v in out.items()}
+        return {c: (np.array(v, dtype=np.int64) if c in _INT_COLUMNS else v) for c, v in out.items()}
 
-    def _degrade(self, members: list[tuple[PairUnit, Tensor]], out: dict[str, list[Any]]) -> None:
+    def _degrade(self, members: list[tuple[PairUnit, _Row]], out: dict[str, list[Any]]) -> None:
         """Run the chain on one group of equal-size pairs and append their output rows."""
         units = [u for u, _ in members]
-        hq = torch.stack([h for _, h in members])
+        hq = torch.stack([row.hq for _, row in members])
         seeds = unit_seeds(units, self.seed)
         try:
             result = self.chain(hq.to(self.device), seed=seeds)
@@ -161,16 +170,16 @@ class PairRows:
             raise ValueError(f"degrading {', '.join(sorted({u.key for u in units}))} "
                              f"({hq.shape[-1]}x{hq.shape[-2]} px): {err}") from None
         lq, params = result.lq.cpu(), params_to(result.params, "cpu")
-        for i, unit in enumerate(units):
-            record = {"name": unit.name, "variant": unit.variant, "source": unit.key, "seed": int(seeds[i]),
-                      "t": refine_steps(params, i), "params": sample_params(params, i)}
-            variant = -1 if unit.variant is None else unit.variant
+        for i, (unit, row) in enumerate(members):
+            record = {"name": unit.name, "variant": unit.variant, "source": unit.key, **lq_record(params, seeds, i),
+                      "hq_size": [unit.height, unit.width], **row.fingerprint}
             gt_i, lq_i = (encode_png(hq[i]), encode_png(lq[i])) if self.png else (to_uint8(hq[i]), to_uint8(lq[i]))
-            self._emit(out, unit.key, unit.lq_name, variant, int(seeds[i]), gt_i, lq_i,
-                       json.dumps(record, sort_keys=True), "")
+            _emit(out, key=unit.key, name=unit.name, variant=-1 if unit.variant is None else unit.variant,
+                  seed=int(seeds[i]), height=unit.height, width=unit.width, gt=gt_i, lq=lq_i,
+                  json=json.dumps(record, sort_keys=True), skipped="")
 
-    @staticmethod
-    def _emit(out: dict[str, list[Any]], key: str, name: str, variant: int, seed: int, gt: np.ndarray | bytes,
-              lq: np.ndarray | bytes, record: str, reason: str) -> None:
-        for column, value in zip(OUTPUT_COLUMNS, (key, name, variant, seed, gt, lq, record, reason)):
-            out[column].append(value)
+
+def _emit(out: dict[str, list[Any]], **values: Any) -> None:
+    """Append one output row (a value for every column of ``OUTPUT_COLUMNS``)."""
+    for column in OUTPUT_COLUMNS:
+        out[column].append(values[column])
