@@ -20,7 +20,9 @@ from degrade_stream.io import encode_png
 from reliability_helpers import run_in_process
 
 ray = require_framework("ray")
-from degrade_stream.scale.ray_data import map_batches_args, read_hq  # noqa: E402
+from degrade_stream.scale import ray_data  # noqa: E402
+from degrade_stream.scale.ray_data import map_batches_args, read_hq, synthesize_rows  # noqa: E402
+from degrade_stream.scale.rows import PairRows  # noqa: E402
 
 CONFIG = "realesrgan"  # every random choice per sample
 TESTS = Path(__file__).resolve().parent
@@ -67,6 +69,24 @@ def _check(rows: list[dict], pairs: Path) -> None:
         assert _png(row["lq"]) == (pairs / written["lq"]).read_bytes(), row["name"]
         assert _png(row["gt"]) == (pairs / written["gt"]).read_bytes(), row["name"]
         assert json.loads(row["json"]) == {k: v for k, v in written.items() if k not in ("kind", "gt", "lq")}
+
+
+def test_map_batches_args_give_gpu_actors_to_a_model_chain_and_tasks_to_a_handcrafted_one(data_dir, monkeypatch):
+    model = map_batches_args("realesrgan_ddpm", root="s3://bucket/hq/")
+    assert model["fn"] is PairRows and model["num_gpus"] == 1 and model["compute"].min_size == 1
+    assert model["fn_constructor_kwargs"]["device"] == "cuda" and model["fn_constructor_kwargs"]["root"] == "bucket/hq"
+    assert model["batch_size"] == 8 and model["batch_format"] == "numpy"
+    cpu = map_batches_args("realesrgan_ddpm", actors=3, num_gpus=0)
+    assert cpu["num_gpus"] == 0 and cpu["fn_constructor_kwargs"]["device"] == "cpu" and cpu["compute"].max_size == 3
+    tasks = map_batches_args("realesrgan", root="tests/data/hq", num_cpus=0.5)
+    assert tasks["fn"] is synthesize_rows and "compute" not in tasks and "num_gpus" not in tasks
+    assert tasks["num_cpus"] == 0.5 and tasks["fn_kwargs"]["root"] == os.path.abspath("tests/data/hq")
+    assert isinstance(tasks["fn_kwargs"]["config"], dict)  # resolved here: the workers need no config file
+    monkeypatch.setattr(ray_data, "_WORKER_ROWS", {})
+    batch = {"bytes": [(data_dir / "hq" / "swinir_set5__head.png").read_bytes()], "key": ["head.png"]}
+    first = synthesize_rows(batch, **tasks["fn_kwargs"])
+    assert len(ray_data._WORKER_ROWS) == 1 and synthesize_rows(batch, **tasks["fn_kwargs"])["lq"][0].shape == (70, 70, 3)
+    assert len(ray_data._WORKER_ROWS) == 1 and first["key"] == ["head.png"]  # one chain per worker process
 
 
 @pytest.mark.slow
