@@ -61,37 +61,33 @@ def _png(image: np.ndarray | bytes) -> bytes:
     return encode_png(torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0)
 
 
-def test_rows_in_any_order_and_grouping_give_synthesizes_bytes(folders):
-    hq, pairs = folders
-    files = list_images(hq)[::-1]  # another order than synthesize's
-    batch = {"bytes": [p.read_bytes() for p in files], "path": [str(p.resolve()) for p in files]}
-    rows = PairRows(CONFIG, seed=7, root=str(hq.resolve()), variants=2, batch_size=1, device="cpu")  # one per call
-    _check_against_synthesize(rows(batch), pairs)
-
-
-def test_an_image_column_a_key_column_mixed_sizes_and_png_output_give_the_same_pairs(folders):
+def test_an_image_column_a_key_column_and_mixed_sizes_in_one_batch_give_the_same_pairs(folders):
     hq, pairs = folders
     files = list_images(hq)
     keys = [p.relative_to(hq).as_posix() for p in files]
     batch = {"image": [np.asarray(Image.open(p).convert("RGB")) for p in files], "key": keys}
-    rows = PairRows(CONFIG, seed=7, variants=2, batch_size=3, device="cpu", png=True)  # chain calls of 3, not 2
+    rows = PairRows(CONFIG, seed=7, variants=2, batch_size=3, device="cpu")  # chain calls of 3, not 2 as synthesize
     out = rows(batch)
-    assert isinstance(out["lq"][0], bytes)
+    assert out["lq"][0].dtype == np.uint8 and out["lq"][0].ndim == 3
     _check_against_synthesize(out, pairs, fingerprint=False)  # arrays, not files: no file fingerprint
 
 
-def test_sorted_rows_make_synthesizes_webdataset_shards_byte_for_byte(folders, tmp_path):
-    """Rows in any order, sorted as synthesize orders images, written by write_row_shards: the same tar files
-    as ``synthesize --format webdataset`` (2 variants; shards of 2 images, so 2 shards)."""
+def test_rows_in_any_order_give_synthesizes_pairs_and_sorted_its_webdataset_shards_byte_for_byte(folders, tmp_path):
+    """Rows in another order than synthesize's, one per chain call, PNG bytes: synthesize's pair files and records;
+    sorted as synthesize orders images and written by write_row_shards: the same tar files as ``synthesize --format
+    webdataset`` (2 variants; shards of 2 images, so 2 shards); an unreadable file is skipped, with its reason."""
     require_framework("webdataset")
-    hq, _ = folders
+    hq, pairs = folders
     result = run_in_process("synthesize", "--config", CONFIG, "--hq", hq, "--out", tmp_path / "wds", "--seed", "7",
                             "--variants", "2", "--format", "webdataset", "--shard-size", "2", "--no-progress")
     assert result.returncode == 0, result.stderr
     files = list_images(hq)[::-1]
     batch = {"bytes": [p.read_bytes() for p in files] + [b"junk"],
              "path": [str(p.resolve()) for p in files] + [str((hq / "junk.png").resolve())]}
-    out = PairRows(CONFIG, seed=7, root=str(hq.resolve()), variants=2, device="cpu", png=True)(batch)
+    out = PairRows(CONFIG, seed=7, root=str(hq.resolve()), variants=2, batch_size=1, device="cpu", png=True)(batch)
+    junk = out["key"].index("junk.png")
+    assert out["skipped"][junk].startswith("cannot read image junk.png") and isinstance(out["lq"][-1], bytes)
+    _check_against_synthesize({c: [x for i, x in enumerate(v) if i != junk] for c, v in out.items()}, pairs)
     rows = sorted((dict(zip(out, values)) for values in zip(*out.values())),
                   key=lambda r: (r["height"], r["width"], r["name"], r["variant"]))
     shards, skipped = write_row_shards(rows, tmp_path / "rows", shard_size=2)
@@ -99,7 +95,7 @@ def test_sorted_rows_make_synthesizes_webdataset_shards_byte_for_byte(folders, t
     assert [s.path.name for s in shards] == [p.name for p in expected] == ["pairs-000000.tar", "pairs-000001.tar"]
     for shard, path in zip(shards, expected):
         assert shard.path.read_bytes() == path.read_bytes(), path.name
-    assert list(skipped) == ["junk.png"] and skipped["junk.png"].startswith("cannot read image junk.png")
+    assert list(skipped) == ["junk.png"]
 
 
 def test_rows_synthesize_would_skip_say_why_and_the_others_go_on(folders, tmp_path):
