@@ -12,11 +12,14 @@ pixels and torch's sampler is sequential (one level that differs by float error 
 all later pixels), so they are drawn on the batch's device with a generator of that device seeded
 from the same seed: identical on the same device type, across device types in distribution only.
 
-Follows BasicSR's ``random_add_gaussian_noise_pt`` / ``random_add_poisson_noise_pt`` (Real-ESRGAN):
-sigma is given in 8-bit units (noise std = sigma/255); gray noise is one field shared by the three
-channels (Poisson: computed on the luma, ITU-R 601 weights); Poisson uses ``vals`` = the number of
-distinct 8-bit levels of the sample rounded up to a power of two, counted with a histogram instead of
-BasicSR's per-sample ``torch.unique`` loop (which syncs the GPU).
+Follows BasicSR's ``random_add_gaussian_noise_pt`` / ``random_add_poisson_noise_pt`` (Real-ESRGAN; BasicSR 1.4.2
+``basicsr/data/degradations.py``): sigma is given in 8-bit units (noise = field * sigma / 255); gray noise is one
+field shared by the three channels (Poisson: computed on the luma, torchvision's ``rgb_to_grayscale`` weights);
+Poisson uses ``vals`` = the number of distinct 8-bit levels of the sample rounded up to a power of two, counted
+with a histogram instead of BasicSR's per-sample ``torch.unique`` loop (which syncs the GPU). The arithmetic is
+BasicSR's, step for step: given the same normal field or the same Poisson generator state, a sample gets BasicSR's
+values bit for bit (``tests/test_degrade_noise_reference.py``). A gray Poisson sample draws only its luma counts, a
+colour one only its colour counts (BasicSR draws the luma counts first when any sample of its batch is gray).
 """
 from __future__ import annotations
 
@@ -55,7 +58,7 @@ def add_gaussian_noise(x: Tensor, sigma: Tensor, gray: Tensor, noise_seed: Tenso
     b, c, h, w = x.shape
     field = normal_fields(noise_seed, (c, h, w), x)
     field = torch.where(gray.to(x.device)[:, None, None, None], field[:, :1].expand_as(field), field)
-    return (x + (sigma.to(x.device, x.dtype) / 255.0)[:, None, None, None] * field).clamp(0.0, 1.0)
+    return (x + field * sigma.to(x.device, x.dtype)[:, None, None, None] / 255.0).clamp(0.0, 1.0)
 
 
 def _levels(img8: Tensor) -> Tensor:
@@ -67,23 +70,24 @@ def _levels(img8: Tensor) -> Tensor:
     return torch.exp2(torch.ceil(torch.log2(count)))
 
 
-def _poisson_noise(img: Tensor, gens: list[torch.Generator]) -> Tensor:
-    """Shot noise of an image (B,C,H,W) rounded to 8 bit: Poisson(img * vals) / vals - img."""
+def _shot_noise(img: Tensor, generator: torch.Generator) -> Tensor:
+    """Shot noise of one image (C,H,W) rounded to 8 bit: Poisson(img8 * vals) / vals - img8 (BasicSR's order)."""
     img8 = quantize8(img)
-    vals = _levels(img8)[:, None, None, None]
-    rate = img8 * vals
-    counts = torch.stack([torch.poisson(rate[i], generator=g) for i, g in enumerate(gens)])
-    return counts / vals - img8
+    vals = _levels(img8[None])[0]
+    return torch.poisson(img8 * vals, generator=generator) / vals - img8
 
 
 def add_poisson_noise(x: Tensor, scale: Tensor, gray: Tensor, noise_seed: Tensor) -> Tensor:
-    """x + scale * shot noise (colour, or from the luma where ``gray``); clamped to [0, 1]."""
+    """x + shot noise * scale (colour, or from the luma where ``gray``); clamped to [0, 1]."""
     gens = sample_generators(noise_seed, x.device)
-    color = _poisson_noise(x, gens)
-    luma = sum(wt * x[:, i:i + 1] for i, wt in enumerate(_LUMA))
-    gray_noise = _poisson_noise(luma, gens).expand_as(color)
-    noise = torch.where(gray.to(x.device)[:, None, None, None], gray_noise, color)
-    return (x + scale.to(x.device, x.dtype)[:, None, None, None] * noise).clamp(0.0, 1.0)
+    noise = []
+    for i, (is_gray, generator) in enumerate(zip(gray.tolist(), gens)):
+        if is_gray:
+            luma = _LUMA[0] * x[i, 0:1] + _LUMA[1] * x[i, 1:2] + _LUMA[2] * x[i, 2:3]
+            noise.append(_shot_noise(luma, generator).expand_as(x[i]))
+        else:
+            noise.append(_shot_noise(x[i], generator))
+    return (x + torch.stack(noise) * scale.to(x.device, x.dtype)[:, None, None, None]).clamp(0.0, 1.0)
 
 
 def sample_noise(rng: SampleRandom, seeds: Tensor, salt: int, settings: NoiseSettings) -> Params:
@@ -115,7 +119,7 @@ def add_noise_on_canvas(x: Tensor, sizes: list[list[int]], params: Params, field
     field = normal_fields(params["noise_seed"], (c, *field_shape), x)[..., :canvas_h, :canvas_w]
     gray = params["gray"].to(x.device)[:, None, None, None]
     field = torch.where(gray, field[:, :1].expand_as(field), field)
-    out = (x + (params["sigma"].to(x.device, x.dtype) / 255.0)[:, None, None, None] * field).clamp(0.0, 1.0)
+    out = (x + field * params["sigma"].to(x.device, x.dtype)[:, None, None, None] / 255.0).clamp(0.0, 1.0)
     for i, gaussian in enumerate(params["gaussian"].tolist()):
         if not gaussian:
             h, w = sizes[i]
