@@ -19,6 +19,7 @@ COMMANDS = [
     "compare_chains_cmd",
     "calibrate_cmd",
     "fit_camera_cmd",
+    "import_options_cmd",
 ]
 
 

@@ -34,6 +34,7 @@ from ..core.checks import check_choice, check_prob, check_range
 from ..core.params import select_params
 from ..core.registry import register
 from ..core.transform import Params
+from ..option_files.stage_option import FromOptionFile
 from . import canvas
 from .blur_kernels import KERNEL_PAD, build_blur_kernels, odd_kernel_range, sample_blur_params
 from .filtering import filter_per_sample
@@ -55,8 +56,9 @@ RESIZE_BACK_MODES = ("random", "bicubic")
 
 
 @register("realesrgan")
-class RealESRGAN(DegradationModel):
-    """Real-ESRGAN second-order degradation with every random choice drawn per sample."""
+class RealESRGAN(FromOptionFile, DegradationModel):
+    """Real-ESRGAN second-order degradation with every random choice drawn per sample; ``options: FILE`` in YAML
+    reads a Real-ESRGAN / BasicSR options file (``option_files``)."""
 
     def __init__(self, scale: int = 4, resize_back: bool = False, sharpen_input: bool = True,
                  antialias: bool = False, jpeg: str = "diffjpeg", resize_back_mode: str = "random",
