@@ -12,7 +12,9 @@ on batch composition, shuffling, worker count or world size; keys come from the 
 chain runs in a background thread one or more batches ahead (``prefetch.py``; on CUDA on its own
 stream, ``device.py``). ``state_dict()``/``load_state_dict()`` resume mid-epoch bit-identically
 (``nodes.py``). With ``cache=PairCache(...)`` each key cycles through K stored variants; with
-``crop=dict(gt_size=..., flip=..., rot90=...)`` an aligned random crop follows synthesis.
+``crop=dict(gt_size=..., flip=..., rot90=...)`` an aligned random crop follows synthesis. With ``gt_usm=True``
+each batch also holds ``gt_usm``, the GT (after the crop) sharpened by Real-ESRGAN's USM, the target of its
+x4plus L1 and perceptual losses (``l1_gt_usm``, ``percep_gt_usm``).
 
 Cost per batch on top of the chain: shape/dtype checks, a range check on float batches (in full on
 the first batch of a pass, on a 1-in-64 pixel sample after), the per-sample seeds and the hand-over.
@@ -33,6 +35,7 @@ from ..core.config import load_chain
 from ..core.random import derive_seeds
 from ..core.salts import PAIR_CROP
 from ..core.seed_domain import canonical_seed
+from ..degrade.usm import usm_sharpen
 from .batches import to_float_images
 from .cache import PairCache
 from .crop import check_crop_config, paired_random_crop
@@ -49,7 +52,8 @@ class PairStream:
 
     def __init__(self, loader: Iterable[Any], chain: Chain | str | Mapping[str, Any],
                  device: str | torch.device | None = None, seed: int = 0, cache: PairCache | None = None,
-                 crop: Mapping[str, Any] | None = None, prefetch: int = 2, threads: int | None = None) -> None:
+                 crop: Mapping[str, Any] | None = None, prefetch: int = 2, threads: int | None = None,
+                 gt_usm: bool = False) -> None:
         seed = canonical_seed(seed, "PairStream seed")
         if cache is not None and not isinstance(cache, PairCache):
             raise ValueError(f"PairStream cache must be a PairCache or None, got {type(cache).__name__}")
@@ -68,6 +72,9 @@ class PairStream:
         self.seed = seed
         self.cache = cache
         self.crop = check_crop_config(crop)
+        if not isinstance(gt_usm, bool):
+            raise ValueError(f"PairStream gt_usm must be true or false, got {gt_usm!r}")
+        self.gt_usm = gt_usm
         self.epoch = 0
         if threads is None and self.device.type == "cpu":
             threads = max(1, torch.get_num_threads() // 2)  # the other half stays with the consumer
@@ -150,6 +157,8 @@ class PairStream:
         if self.crop is not None:
             crop_seeds = derive_seeds(sample_seeds(self.seed, epoch, keys), PAIR_CROP)
             gt, lq, out["crop"] = paired_random_crop(gt, lq, crop_seeds, **self.crop)
+        if self.gt_usm:  # Real-ESRGAN sharpens the GT crop it trains on (feed_data, after its crop and queue)
+            out["gt_usm"] = usm_sharpen(gt)
         out.update(gt=gt, lq=lq, key=keys)
         return out, ready_event(self.device)
 

@@ -29,6 +29,7 @@ from degrade_stream.stream.cache import PairCache
 from degrade_stream.core.salts import PAIR_CROP
 from degrade_stream.stream.crop import crop_to_scale, paired_random_crop
 from degrade_stream.stream.seeds import sample_seeds
+from degrade_stream.degrade.usm import usm_sharpen
 from degrade_stream.plugins.chain_option import chain_from_option, check_scale
 from degrade_stream.plugins.basicsr.gt_files import list_gt_files
 from degrade_stream.plugins.basicsr.registry import DATASET_REGISTRY
@@ -134,6 +135,9 @@ class DegradeStreamDataset(_HQImages):
     ``cache_dir``: synthesise whole images through the pair cache (``ds.PairCache``), then crop; for
     chains with a diffusion refiner, whose LQ is too costly to remake every epoch.
     ``variants`` (default 1, needs ``cache_dir``): distinct cached LQ per image, used in turn by epoch.
+    ``gt_usm`` (default false): return the GT crop sharpened by Real-ESRGAN's USM (``USMSharp``), as
+    ``RealESRNetModel`` does with its ``gt_usm: true`` (the LQ is made from the plain crop, the chain's
+    ``sharpen_input`` sharpening it first, as that model degrades the sharpened GT).
     Without ``cache_dir`` the crop is taken first and the chain runs on it (a fresh LQ every epoch).
     """
 
@@ -148,6 +152,7 @@ class DegradeStreamDataset(_HQImages):
             if cache_dir is None and variants != 1:
                 raise ConfigError("variants", f"{variants} variants need a cache_dir to keep them in")
             self.cache_dir, self.variants = cache_dir, variants
+            self.gt_usm = _bool(opt, "gt_usm", False)
             self._cache = self._open_cache()
 
     def _open_cache(self) -> PairCache | None:
@@ -169,6 +174,8 @@ class DegradeStreamDataset(_HQImages):
             hq = crop_to_scale(image, self.scale)
             lq, _ = self._cache.synthesize(self.chain, hq, keys=[key], seed=self.seed, epoch=self.epoch)
             gt, lq = self._crop(hq, lq, seeds, path)
+        if self.gt_usm:
+            gt = usm_sharpen(gt)
         return {"lq": lq[0].contiguous(), "gt": gt[0].contiguous(), "lq_path": str(path), "gt_path": str(path)}
 
     def __getstate__(self) -> dict[str, Any]:

@@ -6,7 +6,9 @@ is degradation code, every choice is per sample (seeded by the dataset, so a sam
 depend on the batch it lands in), and there is no ``.cuda()`` or global RNG.
 
 Options (top level, beside ``model_type``): ``degrade_stream`` (a shipped chain name or a chain YAML
-path; required) and ``scale`` (must equal the chain's scale). Validation batches that already hold
+path; required), ``scale`` (must equal the chain's scale) and ``gt_usm`` (default false: true trains on the GT
+sharpened by Real-ESRGAN's USM, as ``RealESRNetModel``'s ``gt_usm: true``; the LQ is made first, from the plain
+GT). Validation batches that already hold
 ``lq`` (e.g. from ``PairedImageDataset``) are used as they are.
 """
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 import torch
 
+from degrade_stream.core import ConfigError
+from degrade_stream.degrade.usm import usm_sharpen
 from degrade_stream.plugins.chain_option import chain_from_option, check_scale
 from degrade_stream.plugins.basicsr.registry import MODEL_REGISTRY
 
@@ -28,6 +32,9 @@ class DegradeStreamModel(SRModel):
     def __init__(self, opt: dict[str, Any]) -> None:
         chain = chain_from_option(opt.get("degrade_stream"), "degrade_stream")  # fail before building nets
         check_scale(chain, opt.get("scale"))
+        self.gt_usm = opt.get("gt_usm", False)
+        if not isinstance(self.gt_usm, bool):
+            raise ConfigError("gt_usm", f"expected true/false, got {self.gt_usm!r}")
         super().__init__(opt)
         self.chain = chain.to(self.device)
 
@@ -43,3 +50,5 @@ class DegradeStreamModel(SRModel):
         # The HQ comes from DegradeStreamHQDataset, already checked RGB in [0, 1]: skip the boundary
         # check, whose min/max would sync the device every iteration.
         self.lq = self.chain(self.gt, seed=data["seed"], check=False).lq.contiguous()
+        if self.gt_usm:
+            self.gt = usm_sharpen(self.gt)
