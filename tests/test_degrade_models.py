@@ -1,5 +1,5 @@
 """The four degradation models as chain stages: shapes, scale, per-sample choices, batch independence,
-exact replay, golden values on CPU, config round trip and bad input."""
+exact replay, config round trip and bad input (golden outputs: tests/test_golden_hashes.py)."""
 from __future__ import annotations
 
 import pytest
@@ -10,28 +10,11 @@ from degrade_stream.io import load_image
 
 MODELS = ["bicubic", "classical", "bsrgan", "realesrgan", "realesrgan_release"]
 
-# (mean, std) of the LQ of each sample, from a fixed 128x128 crop and seeds (5, 6), on CPU.
-GOLDEN = {  # since the 64-bit sample keys (issue 23 item 16)
-    "bicubic": ([0.43091, 0.43091], [0.26098, 0.26098]),
-    "classical": ([0.43204, 0.43226], [0.24492, 0.23002]),
-    "bsrgan": ([0.43094, 0.43308], [0.21255, 0.23543]),
-    "realesrgan": ([0.42757, 0.42685], [0.25646, 0.2169]),
-    "realesrgan_release": ([0.43128, 0.43057], [0.22917, 0.20245]),
-}
-
 
 @pytest.fixture(scope="module")
 def crops(data_dir) -> torch.Tensor:
     img = load_image(data_dir / "hq" / "swinir_set5__butterfly.png")[:, :128, :128]
     return torch.stack([img, img.flip(-1)])
-
-
-@pytest.mark.parametrize("name", MODELS)
-def test_golden_values_on_cpu(name, crops):
-    lq = ds.load_chain(name)(crops, seed=torch.tensor([5, 6])).lq
-    mean, std = GOLDEN[name]
-    assert torch.allclose(lq.mean(dim=(1, 2, 3)), torch.tensor(mean), atol=1e-3)
-    assert torch.allclose(lq.std(dim=(1, 2, 3)), torch.tensor(std), atol=1e-3)
 
 
 @pytest.mark.parametrize("name", MODELS)
