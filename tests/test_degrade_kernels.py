@@ -76,17 +76,40 @@ def test_sinc_kernel_low_cutoff_is_wider_and_sums_to_one():
     assert k[1, 10, 10] > 0.5
 
 
-def test_kernels_match_basicsr_closed_forms():
+def _f32(v: float) -> float:
+    return float(np.float32(v))  # parameters both sides can hold exactly: ours are float32 draws
+
+
+def test_kernels_equal_basicsr_bit_for_bit_given_the_same_parameters():
     deg = _basicsr_degradations()
-    cases = [(1, dict(sx=2.5, sy=0.7, theta=0.6), lambda: deg.bivariate_Gaussian(21, 2.5, 0.7, 0.6, isotropic=False)),
-             (3, dict(sx=1.5, sy=2.7, theta=-1.1, beta=0.7),
-              lambda: deg.bivariate_generalized_Gaussian(21, 1.5, 2.7, -1.1, 0.7, isotropic=False)),
-             (5, dict(sx=1.2, sy=2.2, theta=2.0, beta=1.6), lambda: deg.bivariate_plateau(21, 1.2, 2.2, 2.0, 1.6, isotropic=False))]
-    for kind, kw, ref in cases:
-        ours = build_blur_kernels(_params(kind, **kw), 21)[0].numpy()
-        np.testing.assert_allclose(ours, ref(), atol=1e-6, err_msg=KINDS[kind])
-    ours = build_blur_kernels(_params(SINC, size=13, omega=1.3), 21)[0].numpy()
-    np.testing.assert_allclose(ours, deg.circular_lowpass_kernel(1.3, 13, pad_to=21), atol=1e-6)
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        kind, size = trial % 6, int(rng.choice(np.arange(7, 22, 2)))
+        sx, sy, beta = (_f32(v) for v in (*rng.uniform(0.2, 3, 2), rng.uniform(0.5, 4)))
+        theta = _f32(rng.uniform(-math.pi, math.pi))
+        if kind % 2 == 0:  # isotropic kinds: one sigma, no rotation
+            sy, theta = sx, 0.0
+        ref = {0: lambda: deg.bivariate_Gaussian(size, sx, sy, theta, isotropic=True),
+               1: lambda: deg.bivariate_Gaussian(size, sx, sy, theta, isotropic=False),
+               2: lambda: deg.bivariate_generalized_Gaussian(size, sx, sy, theta, beta, isotropic=True),
+               3: lambda: deg.bivariate_generalized_Gaussian(size, sx, sy, theta, beta, isotropic=False),
+               4: lambda: deg.bivariate_plateau(size, sx, sy, theta, beta, isotropic=True),
+               5: lambda: deg.bivariate_plateau(size, sx, sy, theta, beta, isotropic=False)}[kind]()
+        pad = (21 - size) // 2  # as RealESRGANDataset pads, then torch.FloatTensor
+        ref = torch.FloatTensor(np.pad(ref, ((pad, pad), (pad, pad))))
+        ours = build_blur_kernels(_params(kind, size=size, sx=sx, sy=sy, theta=theta, beta=beta), 21)[0]
+        assert torch.equal(ours, ref), (KINDS[kind], size, sx, sy, theta, beta)
+    for size, omega in ((13, 1.3), (7, 2.9), (21, 0.7), (15, 0.9), (9, 1.9)):  # sinc: J1 by Bessel's integral
+        ref = torch.FloatTensor(deg.circular_lowpass_kernel(_f32(omega), size, pad_to=21))
+        assert torch.equal(build_blur_kernels(_params(SINC, size=size, omega=_f32(omega)), 21)[0], ref), size
+        assert torch.equal(sinc_kernels(torch.tensor([_f32(omega)]), torch.tensor([size]))[0], ref), size
+
+
+def test_bessel_j1_matches_scipy():
+    from degrade_stream.degrade.sinc_kernel import bessel_j1
+    special = require_framework("scipy.special")
+    x = torch.linspace(0.0, 80.0, 20001, dtype=torch.float64)
+    assert (bessel_j1(x) - torch.from_numpy(special.j1(x.numpy()))).abs().max() < 1e-14
 
 
 def _widths(kernels: np.ndarray) -> np.ndarray:

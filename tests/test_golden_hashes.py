@@ -19,23 +19,23 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK_CHAINS = {f"benchmarks/{p.stem}": p for p in sorted((ROOT / "benchmarks" / "chains").glob("*.yaml"))}
 CHAINS = {**{name: name for name in ds.named_configs("chains")}, **BENCHMARK_CHAINS}
 
-GOLDEN: dict[str, str] = {
+GOLDEN: dict[str, str] = {  # since the 64-bit sample keys (issue 23 item 16)
     "benchmarks/city100_bicubic": "f40d7498da4d008854ef636a0fcb239cc192ceb80df2e12e5dccdaee4d9004f0",
-    "benchmarks/city100_realesrgan_calibrated": "00c998bd9e41a22a71330f7d4aaa660e3fc83d0aa1bcc323a657db65a4af26d7",
-    "benchmarks/city100_realesrgan_calibrated_nojpeg": "2e1cd45fc3c990d887eae1d2dea84219001e435fc44bdbd242386c2caa4308f1",
-    "benchmarks/city100_realesrgan_x1": "12b69b68932bd7e7b9ef01a9b1e085ccfb389be51a3ae8e146030a38fe6fa183",
+    "benchmarks/city100_realesrgan_calibrated": "aa0f25c850dd27b7ca55dda0bc1610194766b6645e7e76b9f215aa5320a7fc21",
+    "benchmarks/city100_realesrgan_calibrated_nojpeg": "4caa506af6a55d239c6329fc41a6128500d513c8328a629cf576ddfb56463a70",
+    "benchmarks/city100_realesrgan_x1": "fe3e0c5244d252f7b7ba5394488b36e363c88ee2e1d99ecb601c7403590eaf37",
     "bicubic": "5794f0987fd2814b62133f691c1089a0fe9286074b14ef038abdd2af5b0a20da",
-    "bsrgan": "96404a553e44a0ff5bd0a907d8da655383476f686a2e114f013ac99340178fe3",
-    "classical": "61f503e10fe5606f921e79d89023178c266bdfb05551e912f35b67d6dafc8be1",
-    "codeformer": "efc6e65b3a5607840049769a216bd369f68d564c2675b970401a979fe73839cc",
-    "gfpgan": "7791f875f3ff0fe5d0ea6c42dff45c15995b5515b8d41ce2212fe647f63d78eb",
+    "bsrgan": "d242f347e1b0521c7efa39d08476e93025699642edb02ca1a38c0db79cb22413",
+    "classical": "1e6a515142619332e1a074caa3618ef782223d5536c149fc58deaac565e4aefd",
+    "codeformer": "f7d1fc2589e58d5a4687b2c93e22d17e3888e1f2d9dad6a5fb0cc7ec2c2fa3d6",
+    "gfpgan": "c6335bbbea89040cac1bbdbde3ba098a7b460659efae2cc894602a49377ac373",
     "identity": "e371bc3d0dd969901c07aaf5fb151d21aa1787649e314bdc05e97bbb0b578dd7",
-    "realesrgan": "8cf17fdad846ac9a71e0da0a81168b08e558e240cd58ede5874b4da29c0743fa",
-    "realesrgan_ddpm": "d611a4a66373e72943e52012f0b340d4a94fa87a47b043e184b5a9bb514d4ee6",
-    "realesrgan_face": "f5e02d8088b68511128135268b43f52a8f2d47a152b46de69c9b810e305faa3e",
-    "realesrgan_face_ddpm": "1d979e1ca66b901681843a67eb5a99d96a76ce73b5b4b756260787a6b73d2066",
-    "realesrgan_natural_calibrated": "e56f093eb4d58078166e99b432350d1bc2f25003d46e65301885fbe3c9067e35",
-    "realesrgan_release": "8bfe85d852116b0f4994bcd81aa6e60c183c295ce4862f9a64df58ceaf98e82b",
+    "realesrgan": "ec7cffed8bb5f4f1f17928c8b6586af32776a6a67c78191933d748e823c0d943",
+    "realesrgan_ddpm": "23f9c55845fe52b975607ca44cd962b57f72083743df3f69d8587627ca860d78",
+    "realesrgan_face": "9d9cef3ecaf2d90bffc327baabfc96f096bacad25af56eff875191e74d88c80e",
+    "realesrgan_face_ddpm": "23dd9eb8a300ace7fa5a15ffbe9c5ca01b6c4299c1dfdc697549803a403677b5",
+    "realesrgan_natural_calibrated": "bfe3e5b131d9919f8b2023b04bd54dfbaa7b95517c88c0931fc0e52baf9d75ba",
+    "realesrgan_release": "b2c5c147111b1eb84081f284ab94dc5ebbed65902923c7c9b3457ad362487da9",
 }
 
 

@@ -62,12 +62,15 @@ def sample_blur_params(rng: SampleRandom, settings: BlurSettings) -> dict[str, T
 
 
 def build_blur_kernels(params: dict[str, Tensor], size: int = 21) -> Tensor:
-    """(B, size, size) normalised kernels from ``sample_blur_params`` output, zero outside each sample's size."""
+    """(B, size, size) normalised float32 kernels from ``sample_blur_params`` output, zero outside each sample's
+    size. Computed in float64 and rounded once, as BasicSR builds them with numpy before ``torch.FloatTensor``:
+    for the same parameters they equal BasicSR's bit for bit (the sinc kernel's J1 agrees with SciPy's to ~1e-15,
+    which can still flip the float32 rounding of a value; tests/test_degrade_kernels.py)."""
     kind = params["kind"]
     device = kind.device
-    x, y = kernel_grid(size, device)
+    x, y = kernel_grid(size, device, torch.float64)
     x, y = x[None], y[None]
-    col = lambda t: t.to(device=device, dtype=torch.float32)[:, None, None]  # noqa: E731
+    col = lambda t: t.to(device=device, dtype=torch.float64)[:, None, None]  # noqa: E731
     sx, sy, th, beta = col(params["sigma_x"]), col(params["sigma_y"]), col(params["theta"]), col(params["beta"])
     # Q = [x y] Sigma^-1 [x y]^T with Sigma = R diag(sx^2, sy^2) R^T (BasicSR sigma_matrix2)
     c, s = torch.cos(th), torch.sin(th)
@@ -80,7 +83,7 @@ def build_blur_kernels(params: dict[str, Tensor], size: int = 21) -> Tensor:
     plateau = 1.0 / (q.clamp_min(0).pow(beta) + 1.0)
     kern = torch.where(kind3 <= 1, gauss, torch.where(kind3 <= 3, generalized, plateau))
     kern = torch.where(kind3 == SINC, sinc_kernel_values(col(params["omega"]), x, y), kern)
-    return mask_and_normalise(kern, params["size"])
+    return mask_and_normalise(kern, params["size"]).to(torch.float32)
 
 
 def odd_kernel_range(name: str, value: tuple[int, int]) -> tuple[int, int]:

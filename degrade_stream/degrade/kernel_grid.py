@@ -5,9 +5,10 @@ import torch
 from torch import Tensor
 
 
-def kernel_grid(size: int, device: torch.device | str | None = None) -> tuple[Tensor, Tensor]:
+def kernel_grid(size: int, device: torch.device | str | None = None,
+                dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
     """(size, size) x (column) and y (row) offsets from the centre of an odd grid (BasicSR ``mesh_grid``)."""
-    ax = torch.arange(size, dtype=torch.float32, device=device) - (size - 1) / 2
+    ax = torch.arange(size, dtype=dtype, device=device) - (size - 1) / 2
     return ax[None, :].expand(size, size), ax[:, None].expand(size, size)
 
 
