@@ -42,6 +42,7 @@ from ..core.params import select_params
 from ..core.random import derive_seeds
 from ..core.registry import register
 from ..core.transform import Params, Transform
+from ..option_files.stage_option import FromOptionFile
 from . import canvas
 from .blur_kernels import KINDS, build_blur_kernels, sample_blur_params
 from .face_colour import colour_jitter_pt, colour_shift, to_gray
@@ -63,8 +64,9 @@ def _gaussian_blur(kernel_size: int, iso_aniso_prob: tuple[float, float], sigma:
 
 
 @register("face")
-class FaceDegradation(Transform):
-    """GFPGAN's first-order face degradation (CodeFormer's with its ranges), LQ at the input size."""
+class FaceDegradation(FromOptionFile, Transform):
+    """GFPGAN's first-order face degradation (CodeFormer's with its ranges), LQ at the input size; ``options:
+    FILE`` builds it from a GFPGAN options YAML (option_files/gfpgan.py)."""
 
     def __init__(self, kernel_size: int = 41, iso_aniso_prob: tuple[float, float] = (0.5, 0.5),
                  blur_sigma: tuple[float, float] = (0.1, 10.0), downsample_range: tuple[float, float] = (0.8, 8.0),
