@@ -77,6 +77,43 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+#: Free space below which a write failure without an errno is reported as a full disk.
+FULL_BELOW = 1 << 20
+
+
+def _free_bytes(path: Path) -> int | None:
+    for folder in (path.parent, *path.parents):
+        try:
+            return shutil.disk_usage(folder).free
+        except OSError:
+            continue
+    return None
+
+
+def write_error(err: BaseException, path: str | os.PathLike) -> OSError:
+    """An OSError naming ``path`` for ``err`` raised while writing it (``err`` itself if it names a file).
+
+    A failed ``write()`` raises an OSError without a file name, safetensors its own error with the errno in
+    its text, ``torch.save`` a RuntimeError: each becomes an OSError naming ``path`` (issue 23 item 15), the
+    errno kept where there is one; a full disk (ENOSPC, or under FULL_BELOW bytes free) says so."""
+    if isinstance(err, OSError) and err.filename is not None:
+        return err
+    path = Path(path)
+    code = err.errno if isinstance(err, OSError) else None
+    text = " ".join(str(err).split())
+    if code is None and ("No space left" in text or "code: 28" in text):
+        code = errno.ENOSPC
+    free = _free_bytes(path)
+    if code is None and free is not None and free < FULL_BELOW:
+        code = errno.ENOSPC
+    if code == errno.ENOSPC:
+        left = f" ({free} bytes free)" if free is not None else ""
+        return OSError(errno.ENOSPC, f"No space left on device{left}: the disk holding it is full", str(path))
+    if code is not None:
+        return OSError(code, os.strerror(code), str(path))
+    return OSError(errno.EIO, f"write failed: {text[:200]}", str(path))
+
+
 @contextmanager
 def atomic_target(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temp path to write one file; on success it replaces ``path``, on any error it is removed."""
@@ -85,6 +122,9 @@ def atomic_target(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as err:  # a write without a file name (disk full): name the file being written
+        _remove(tmp)
+        raise write_error(err, path) from None
     except BaseException:
         _remove(tmp)
         raise
@@ -104,10 +144,12 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
             old = temp_path_for(path, "old")
             os.replace(path, old)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if old is not None and old.exists() and not path.exists():
             os.replace(old, path)  # put the previous folder back
         _remove(tmp)
+        if isinstance(err, OSError):  # a write without a file name (disk full): name the folder being written
+            raise write_error(err, path) from None
         raise
     if old is not None:
         _remove(old)

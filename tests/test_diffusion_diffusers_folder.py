@@ -55,7 +55,7 @@ def test_a_pipeline_scheduler_config_is_read_also_beside_a_unet_folder_given_alo
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no warning: the schedule is known
             _, schedule, _ = read_diffusers_unet(folder)
-        assert schedule.kind == "cosine" and schedule.timesteps == 500
+        assert schedule.kind == "diffusers:squaredcos_cap_v2" and schedule.timesteps == 500
     (tmp_path / "scheduler" / "scheduler_config.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="scheduler_config.json: expected a JSON object"):
         read_diffusers_unet(tmp_path)

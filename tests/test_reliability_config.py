@@ -40,7 +40,9 @@ def test_the_checks_refuse_every_non_finite_value(value):
         check_positive("x", value)
     with pytest.raises(ConfigError, match=r"^x\[1\]: expected a finite number"):
         check_range("x", [0.0, value])
-    assert check_number("x", 1e300) == 1e300  # huge but finite is still a number
+    assert check_number("x", 1e300, high=1e301) == 1e300  # huge but finite is a number where a bound allows it
+    with pytest.raises(ConfigError, match=r"^x: must be <= 1e\+06 \(the bound of any number"):
+        check_number("x", 1e300)  # and every number has a finite bound (issue 23 item 5)
 
 
 @pytest.mark.parametrize("key, value", [("lr", NAN), ("ema_decay", NAN), ("grad_clip", INF), ("weight_decay", NAN)])

@@ -45,9 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
 TRACEBACK_ENV = "DEGRADE_STREAM_TRACEBACK"
 
 
+#: The longest error line printed (a longer message is cut, saying how much was left out).
+ERROR_LIMIT = 4000
+
+
 def error_line(err: BaseException) -> str:
-    """One line for an error: its message, with the file an OSError names when the message lacks it."""
-    text = " ".join(str(err).split()) or type(err).__name__
+    """One line for an error: its message (at most ERROR_LIMIT characters), with the file an OSError names
+    when the message lacks it."""
+    try:
+        raw = str(err)
+    except Exception:  # noqa: BLE001 - a message that cannot be built must not hide the error itself
+        raw = ""
+    text = " ".join(raw[:ERROR_LIMIT + 1].split()) or type(err).__name__
+    if len(raw) > ERROR_LIMIT:
+        text = f"{text[:ERROR_LIMIT]}... ({len(raw) - ERROR_LIMIT} more characters)"
     if isinstance(err, OSError) and err.filename is not None:
         names = [str(err.filename)] + ([str(err.filename2)] if err.filename2 is not None else [])
         text = f"{' -> '.join(names)}: {err.strerror or text}"

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from ..core.chain import Chain
+from ..core.finite import NonFiniteOutput
 from ..core.params import params_to
 from ..core.quantize import quantize8
 from ..io import load_image
@@ -95,6 +96,8 @@ def run_chain(chain: Chain, units: Sequence[PairUnit], loaded: dict[str, Tensor]
     try:
         result = chain(hq.to(device, non_blocking=True), seed=seeds)
     except ValueError as err:  # name the inputs: "the chain failed" alone does not say on which files
+        if isinstance(err, NonFiniteOutput):  # it names the very samples: say which files they are
+            err = err.with_keys([u.key for u in units])
         names = ", ".join(sorted({u.key for u in units}))
         raise ValueError(f"degrading {names} ({hq.shape[-1]}x{hq.shape[-2]} px): {err}") from None
     return result.lq.cpu(), params_to(result.params, "cpu"), seeds

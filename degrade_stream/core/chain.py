@@ -10,7 +10,9 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
+from .finite import check_finite_output
 from .inputs import check_image_batch
+from .params_check import check_params_list
 from .random import as_seed_tensor, derive_seeds
 from .transform import Params, Transform
 
@@ -61,8 +63,7 @@ class Chain:
             seeds = as_seed_tensor(seed, hq.shape[0])
         else:
             seeds = None
-            if len(params) != len(self.stages):
-                raise ValueError(f"params has {len(params)} stage entries but the chain has {len(self.stages)} stages")
+            params = check_params_list(params, self.stages)
         x = hq
         used: list[Params] = []
         for k, stage in enumerate(self.stages):
@@ -70,8 +71,10 @@ class Chain:
                 p = stage.sample_params(x, derive_seeds(seeds, k))
             else:
                 p = params[k]
+                stage.check_params(x, p, f"params[{k}]")
             x = stage.apply(x, p)
             used.append(p)
+        check_finite_output(x, f"the chain {self.name or '(unnamed)'}", seeds, hq)  # before clamp hides +-inf
         return ChainResult(lq=x.clamp(0.0, 1.0), params=used, seeds=seeds, hq=hq)
 
     def to(self, device: torch.device | str) -> "Chain":

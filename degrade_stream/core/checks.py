@@ -1,11 +1,19 @@
-"""Argument checks shared by every transform; each raises ConfigError naming the argument."""
+"""Argument checks shared by every transform; each raises ConfigError naming the argument.
+
+Every number has finite bounds: an argument whose check names no bound of its own is held to
+[-LIMIT, LIMIT] (issue 23 item 5: ``blur_sigma: [1e308, 1e308]`` once loaded and made a NaN LQ). Errors
+show a short view of the bad value (``errors.short_repr``).
+"""
 from __future__ import annotations
 
 import math
 import numbers
 from typing import Any, Sequence
 
-from .errors import ConfigError, closest
+from .errors import ConfigError, closest, short_repr
+
+#: The bound of any number whose check names none: no configurable number of the project is larger.
+LIMIT = 1e6
 
 
 def _is_number(value: Any) -> bool:
@@ -15,31 +23,41 @@ def _is_number(value: Any) -> bool:
 def check_number(name: str, value: Any, low: float | None = None, high: float | None = None) -> float:
     """A finite real number within [low, high] (NaN and infinities are refused: NaN passes every ``<``)."""
     if not _is_number(value):
-        raise ConfigError(name, f"expected a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(name, f"expected a finite number, got {value}")
-    if low is not None and value < low:
-        raise ConfigError(name, f"must be >= {low}, got {value}")
-    if high is not None and value > high:
-        raise ConfigError(name, f"must be <= {high}, got {value}")
-    return float(value)
+        raise ConfigError(name, f"expected a number, got {type(value).__name__} {short_repr(value)}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        finite = False
+    if not finite:
+        raise ConfigError(name, f"expected a finite number, got {short_repr(value)}")
+    value = float(value)
+    _check_limits(name, value, low, high)
+    return value
+
+
+def _check_limits(name: str, value: Any, low: float | None, high: float | None) -> None:
+    """``low <= value <= high``; a missing bound is the project-wide one, -LIMIT or LIMIT."""
+    why = " (the bound of any number without a narrower one)"
+    if value < (-LIMIT if low is None else low):
+        bound = f"-{LIMIT:g}{why}" if low is None else low
+        raise ConfigError(name, f"must be >= {bound}, got {short_repr(value)}")
+    if value > (LIMIT if high is None else high):
+        bound = f"{LIMIT:g}{why}" if high is None else high
+        raise ConfigError(name, f"must be <= {bound}, got {short_repr(value)}")
 
 
 def check_int(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
     """An integer within [low, high]."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise ConfigError(name, f"expected an integer, got {type(value).__name__} {value!r}")
-    if low is not None and value < low:
-        raise ConfigError(name, f"must be >= {low}, got {value}")
-    if high is not None and value > high:
-        raise ConfigError(name, f"must be <= {high}, got {value}")
+        raise ConfigError(name, f"expected an integer, got {type(value).__name__} {short_repr(value)}")
+    _check_limits(name, value, low, high)
     return int(value)
 
 
 def check_prob(name: str, value: Any) -> float:
     """A probability in [0, 1] (NaN fails the comparison and is refused too)."""
     if not _is_number(value) or not 0.0 <= value <= 1.0:
-        raise ConfigError(name, f"probability must be a number in [0, 1], got {value!r}")
+        raise ConfigError(name, f"probability must be a number in [0, 1], got {short_repr(value)}")
     return float(value)
 
 
@@ -47,7 +65,7 @@ def check_positive(name: str, value: Any, strict: bool = False) -> float:
     """A non-negative (or, with ``strict``, positive) number."""
     v = check_number(name, value)
     if v < 0 or (strict and v == 0):
-        raise ConfigError(name, f"must be {'> 0' if strict else '>= 0'}, got {value}")
+        raise ConfigError(name, f"must be {'> 0' if strict else '>= 0'}, got {short_repr(value)}")
     return v
 
 
@@ -55,19 +73,20 @@ def check_range(name: str, value: Any, low: float | None = None, high: float | N
                 integer: bool = False) -> tuple[float, float]:
     """A [low, high] pair with low <= high, both inside the allowed bounds."""
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ConfigError(name, f"expected a [low, high] pair, got {value!r}")
+        raise ConfigError(name, f"expected a [low, high] pair, got {short_repr(value)}")
     check = check_int if integer else check_number
     a = check(f"{name}[0]", value[0], low, high)
     b = check(f"{name}[1]", value[1], low, high)
     if a > b:
-        raise ConfigError(name, f"range low > high: [{value[0]}, {value[1]}]")
+        raise ConfigError(name, f"range low > high: [{short_repr(value[0])}, {short_repr(value[1])}]")
     return (a, b)
 
 
 def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     """One of ``choices``; suggests the closest on a typo."""
     if not isinstance(value, str) or value not in choices:
-        raise ConfigError(name, f"unknown value {value!r}; expected one of {list(choices)}{closest(str(value), choices)}")
+        raise ConfigError(name, f"unknown value {short_repr(value)}; expected one of {list(choices)}"
+                                f"{closest(short_repr(value), choices)}")
     return value
 
 
@@ -75,8 +94,8 @@ def check_probs(name: str, value: Any, length: int | None = None) -> tuple[float
     """A list of non-negative weights that sum to a positive number (normalised by the caller)."""
     if not isinstance(value, (list, tuple)) or (length is not None and len(value) != length):
         want = f"a list of {length} probabilities" if length else "a list of probabilities"
-        raise ConfigError(name, f"expected {want}, got {value!r}")
+        raise ConfigError(name, f"expected {want}, got {short_repr(value)}")
     out = tuple(check_prob(f"{name}[{i}]", v) for i, v in enumerate(value))
     if sum(out) <= 0:
-        raise ConfigError(name, f"probabilities must not all be zero, got {value!r}")
+        raise ConfigError(name, f"probabilities must not all be zero, got {short_repr(value)}")
     return out

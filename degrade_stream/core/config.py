@@ -9,10 +9,11 @@ import yaml
 
 from ..atomic import write_text_atomic
 from .chain import Chain
-from .errors import ConfigError, closest
+from .errors import ConfigError, closest, short_repr, truncate
 from .registry import transform_class
 from .resources import configs_root
 from .transform import Transform
+from .yaml_limits import MAX_BYTES, YAMLLimitError, load_bounded_yaml
 
 CHAIN_KEYS = ("name", "description", "stages")
 
@@ -27,8 +28,10 @@ def read_yaml(path: str | os.PathLike) -> Any:
     """``yaml.safe_load`` a file, with the file named in any error."""
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_BYTES:  # refused before reading it
+            raise YAMLLimitError(f"{path}: {path.stat().st_size} bytes, over the {MAX_BYTES} a config may have")
         with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
+            return load_bounded_yaml(f.read(MAX_BYTES + 1), str(path))
     except FileNotFoundError:
         raise FileNotFoundError(f"config file not found: {path}") from None
     except IsADirectoryError:
@@ -36,7 +39,7 @@ def read_yaml(path: str | os.PathLike) -> Any:
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a YAML config file (not UTF-8 text)") from None
     except yaml.YAMLError as err:
-        raise ValueError(f"{path}: invalid YAML: {err}") from None
+        raise ValueError(f"{path}: invalid YAML: {truncate(str(err), 400)}") from None
 
 
 def resolve_config(spec: str | os.PathLike | Mapping[str, Any], kind: str = "chains") -> dict[str, Any]:
@@ -52,7 +55,7 @@ def resolve_config(spec: str | os.PathLike | Mapping[str, Any], kind: str = "cha
         if data is None:
             raise ValueError(f"{text}: the config file is empty")
     else:
-        raise ValueError(f"unknown config name {text!r}{closest(text, shipped)}; "
+        raise ValueError(f"unknown config name {short_repr(text)}{closest(text[:200], shipped)}; "
                          f"shipped {kind} configs: {', '.join(shipped)}; or pass a path to a YAML file")
     if not isinstance(data, dict):
         raise ValueError(f"{text}: a config must be a YAML mapping, got {type(data).__name__}")
@@ -74,7 +77,8 @@ def chain_from_dict(config: Mapping[str, Any]) -> Chain:
     """Validate a chain config dict and build it; errors name the YAML path of the bad key."""
     for key in config:
         if key not in CHAIN_KEYS:
-            raise ConfigError(str(key), f"unknown top-level key {key!r}{closest(str(key), CHAIN_KEYS)}")
+            name = key[:80] if isinstance(key, str) else short_repr(key)
+            raise ConfigError(name, f"unknown top-level key {short_repr(key)}{closest(name, CHAIN_KEYS)}")
     stages = config.get("stages")
     if not isinstance(stages, list) or not stages:
         raise ConfigError("stages", "expected a non-empty list of stages, each a mapping with a 'type'")
@@ -82,7 +86,7 @@ def chain_from_dict(config: Mapping[str, Any]) -> Chain:
     for i, stage in enumerate(stages):
         path = f"stages[{i}]"
         if not isinstance(stage, Mapping):
-            raise ConfigError(path, f"expected a mapping with a 'type' key, got {stage!r}")
+            raise ConfigError(path, f"expected a mapping with a 'type' key, got {short_repr(stage)}")
         if "type" not in stage:
             raise ConfigError(f"{path}.type", "missing; every stage needs a 'type'")
         cls = transform_class(stage["type"], f"{path}.type")
@@ -90,7 +94,7 @@ def chain_from_dict(config: Mapping[str, Any]) -> Chain:
         built.append(cls.from_config(args, path))
     for key in ("name", "description"):
         if key in config and not isinstance(config[key], str):
-            raise ConfigError(key, f"expected a string, got {config[key]!r}")
+            raise ConfigError(key, f"expected a string, got {short_repr(config[key])}")
     return Chain(built, name=config.get("name", ""), description=config.get("description", ""))
 
 

@@ -27,8 +27,28 @@ def resolve_device(device: str | torch.device | None, option: str = "--device") 
         return default_device()
     try:
         chosen = torch.device(device)
-    except RuntimeError as err:
+    except (RuntimeError, TypeError) as err:
         raise ValueError(f"{option}: {err}") from None
     if chosen.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{option} {device}: CUDA is not available on this machine (use {option} cpu)")
-    return chosen
+    return check_device(chosen, option)
+
+
+def check_device(device: torch.device, name: str = "device") -> torch.device:
+    """``device`` if this machine has it: a CUDA index below the device count, and a device that can hold a
+    tensor (probed with an empty one); ``meta`` (shapes only, no data) is refused. ValueError naming ``name``."""
+    if device.type == "meta":
+        raise ValueError(f"{name} {str(device)!r}: a meta device holds no data; pairs need a real device (cpu, cuda)")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"{name} {str(device)!r}: CUDA is not available on this machine")
+        if device.index is not None and device.index >= count:
+            raise ValueError(f"{name} {str(device)!r}: this machine has {count} CUDA device(s), "
+                             f"cuda:0 to cuda:{count - 1}")
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError, ValueError) as err:
+        raise ValueError(f"{name} {str(device)!r} is not usable on this machine: "
+                         f"{' '.join(str(err).split())[:200]}") from None
+    return device

@@ -1,17 +1,45 @@
-"""The configuration error type: a ValueError that names the YAML path of the bad key."""
+"""The configuration error type: a ValueError that names the YAML path of the bad key; short views of values.
+
+An error echoes at most a short, truncated view of a bad value (``short_repr``): a value built from YAML
+aliases or shared references can expand to gigabytes when printed in full (issue 23 item 9).
+"""
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+import reprlib
+from typing import Any, Iterable
+
+#: The longest message a ConfigError keeps, and the longest view of a value inside one.
+MESSAGE_LIMIT = 2000
+VALUE_LIMIT = 80
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict = 3, 6, 6, 4
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = VALUE_LIMIT, VALUE_LIMIT, 40
+
+
+def short_repr(value: Any, limit: int = VALUE_LIMIT) -> str:
+    """A bounded view of ``value`` for an error message: nesting, element counts and length are capped
+    (reprlib), so a huge or self-referencing value costs no more than a short string."""
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a value whose __repr__ fails must not turn an error into another one
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def truncate(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
 class ConfigError(ValueError):
     """A bad configuration value. ``path`` is the YAML path of the key, e.g. ``stages[2].noise_range``."""
 
     def __init__(self, path: str, problem: str) -> None:
-        self.path = path
-        self.problem = problem
-        super().__init__(f"{path}: {problem}" if path else problem)
+        self.path = truncate(path, VALUE_LIMIT * 4)
+        self.problem = truncate(problem)
+        super().__init__(f"{self.path}: {self.problem}" if self.path else self.problem)
 
     def under(self, prefix: str) -> "ConfigError":
         """The same error with ``prefix`` prepended to its path."""

@@ -9,6 +9,8 @@ def check_image_batch(batch: object, name: str = "hq") -> Tensor:
     """Require a (B, 3, H, W) floating tensor with finite values in [0, 1]; return it."""
     if not isinstance(batch, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of shape (B, 3, H, W), got {type(batch).__name__}")
+    if batch.device.type == "meta":
+        raise ValueError(f"{name} is a meta tensor (a shape without values); pass images on the CPU or a GPU")
     if batch.dim() != 4:
         raise ValueError(f"{name} must have shape (B, 3, H, W) (4 dimensions), got shape {tuple(batch.shape)}")
     if batch.shape[1] != 3:

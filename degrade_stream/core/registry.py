@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Callable, TypeVar
 
-from .errors import ConfigError, closest
+from .errors import ConfigError, closest, short_repr
 
 T = TypeVar("T", bound=type)
 
@@ -23,7 +23,7 @@ _TRANSFORMS: dict[str, type] = {}
 def register(name: str) -> Callable[[T], T]:
     """Class decorator: make a Transform subclass loadable from YAML as ``type: name``."""
     if not isinstance(name, str) or not name:
-        raise ValueError(f"a transform name must be a non-empty string, got {name!r}")
+        raise ValueError(f"a transform name must be a non-empty string, got {short_repr(name)}")
 
     def decorate(cls: T) -> T:
         if name in _TRANSFORMS and _TRANSFORMS[name] is not cls:
@@ -42,7 +42,7 @@ def transform_class(name: str, path: str = "type") -> type:
         _load_entry_point(name, path)
     if not isinstance(name, str) or name not in _TRANSFORMS:
         choices = set(_TRANSFORMS) | set(_entry_points())
-        raise ConfigError(path, f"unknown transform type {name!r}{closest(str(name), choices)}")
+        raise ConfigError(path, f"unknown transform type {short_repr(name)}{closest(short_repr(name), choices)}")
     return _TRANSFORMS[name]
 
 
@@ -68,17 +68,17 @@ def _load_entry_point(name: str, path: str) -> None:
     where = f"entry point '{name} = {points[0].value}' (group {ENTRY_POINT_GROUP})"
     if len(points) > 1:
         values = ", ".join(repr(p.value) for p in points)
-        raise ConfigError(path, f"stage type {name!r} is declared by several entry points in group "
+        raise ConfigError(path, f"stage type {short_repr(name)} is declared by several entry points in group "
                                 f"{ENTRY_POINT_GROUP}: {values}; uninstall all but one")
     try:
         loaded = points[0].load()
     except Exception as err:  # a plugin may fail in any way on import; say which one failed
-        raise ConfigError(path, f"stage type {name!r}: the {where} failed to load: "
+        raise ConfigError(path, f"stage type {short_repr(name)}: the {where} failed to load: "
                                 f"{type(err).__name__}: {err}") from err
     if name in _TRANSFORMS:  # the module's own @register(name) ran on import
         return
     from .transform import Transform  # within core
     if not (isinstance(loaded, type) and issubclass(loaded, Transform)):
-        raise ConfigError(path, f"stage type {name!r}: the {where} gave {loaded!r}, which is not a "
-                                f"Transform subclass and registered no stage named {name!r}")
+        raise ConfigError(path, f"stage type {short_repr(name)}: the {where} gave {short_repr(loaded)}, which is not a "
+                                f"Transform subclass and registered no stage named {short_repr(name)}")
     register(name)(loaded)

@@ -15,7 +15,9 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
-from .errors import ConfigError, closest
+from .errors import ConfigError, closest, short_repr
+from .finite import check_finite_output
+from .params_check import check_stage_params
 from .random import SampleRandom, as_seed_tensor
 from .validate import check_value, type_hints
 
@@ -65,9 +67,20 @@ class Transform:
         if batch.dtype in (torch.float16, torch.bfloat16):
             out, params = self(batch.float(), seed=seed, params=params)
             return TransformResult(out.to(batch.dtype), params)
+        seeds = None
         if params is None:
-            params = self.sample_params(batch, as_seed_tensor(seed, batch.shape[0]))
-        return TransformResult(self.apply(batch, params), params)
+            seeds = as_seed_tensor(seed, batch.shape[0])
+            params = self.sample_params(batch, seeds)
+        else:
+            self.check_params(batch, params, "params")
+        out = check_finite_output(self.apply(batch, params), f"the stage {self.type_name!r}", seeds, batch)
+        return TransformResult(out, params)
+
+    def check_params(self, batch: Tensor, params: Params, where: str) -> None:
+        """Refuse replay ``params`` that ``sample_params`` could not have drawn for ``batch``: other keys,
+        shapes or dtype kinds, NaN or huge floats (core/params_check.py). A stage whose params' structure
+        varies from draw to draw overrides this."""
+        check_stage_params(self, batch, params, where)
 
     # --- helpers for subclasses ---------------------------------------------------------------
     @staticmethod
@@ -86,7 +99,9 @@ class Transform:
         allowed = _init_arguments(cls)
         for key in config:
             if key not in allowed:
-                raise ConfigError(_join(path, key), f"unknown argument {key!r} for '{cls.type_name}'{closest(key, allowed)}")
+                name = key[:80] if isinstance(key, str) else short_repr(key)
+                raise ConfigError(_join(path, name), f"unknown argument {short_repr(key)} for "
+                                                     f"'{cls.type_name}'{closest(name, allowed)}")
         try:
             return cls(**config)
         except ConfigError as err:

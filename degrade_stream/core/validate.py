@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Literal, Mapping
 
 from .checks import check_choice, check_int, check_number
-from .errors import ConfigError, closest
+from .errors import ConfigError, closest, short_repr
 from .seed_domain import SeedError, canonical_seed
 
 
@@ -92,7 +92,8 @@ def check_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
     names = [f.name for f in dataclasses.fields(cls)]
     for key in data:
         if key not in names:
-            raise ConfigError(str(key), f"unknown key{closest(str(key), names)}; expected one of {names}")
+            name = key[:80] if isinstance(key, str) else short_repr(key)
+            raise ConfigError(name, f"unknown key{closest(name, names)}; expected one of {names}")
     hints = type_hints(cls)
     return {key: check_value(key, data[key], hints.get(key)) for key in names if key in data}
 
@@ -111,10 +112,11 @@ def _check_annotated(name: str, value: Any, base: Any, extras: tuple[Any, ...]) 
                 raise
             except (ValueError, TypeError) as err:  # the builder's message already names the key
                 raise ConfigError("", str(err)) from None
-    value = check_value(name, value, base)
-    for extra in extras:
-        if isinstance(extra, Bounds):
-            value = _check_bounds(name, value, base, extra)
+    bounds = [extra for extra in extras if isinstance(extra, Bounds)]
+    if not (bounds and base in (int, float)):  # a number with Bounds is checked by them (its own limits)
+        value = check_value(name, value, base)
+    for extra in bounds:
+        value = _check_bounds(name, value, base, extra)
     return value
 
 
@@ -128,10 +130,10 @@ def _check_bounds(name: str, value: Any, base: Any, bounds: Bounds) -> Any:
 
 def _check_tuple(name: str, value: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
     if not isinstance(value, (list, tuple)):
-        raise ConfigError(name, f"expected a list, got {type(value).__name__} {value!r}")
+        raise ConfigError(name, f"expected a list, got {type(value).__name__} {short_repr(value)}")
     if args and args[-1] is not Ellipsis:
         if len(value) != len(args):
-            raise ConfigError(name, f"expected a list of {len(args)} values, got {value!r}")
+            raise ConfigError(name, f"expected a list of {len(args)} values, got {short_repr(value)}")
         return tuple(check_value(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args)))
     if args:
         return tuple(check_value(f"{name}[{i}]", v, args[0]) for i, v in enumerate(value))
@@ -141,7 +143,7 @@ def _check_tuple(name: str, value: Any, args: tuple[Any, ...]) -> tuple[Any, ...
 def _check_scalar(name: str, value: Any, hint: Any) -> Any:
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(name, f"expected true/false, got {type(value).__name__} {value!r}")
+            raise ConfigError(name, f"expected true/false, got {type(value).__name__} {short_repr(value)}")
         return value
     if hint is int:
         return check_int(name, value)
@@ -149,6 +151,6 @@ def _check_scalar(name: str, value: Any, hint: Any) -> Any:
         return check_number(name, value)
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(name, f"expected a string, got {type(value).__name__} {value!r}")
+            raise ConfigError(name, f"expected a string, got {type(value).__name__} {short_repr(value)}")
         return value
     return value

@@ -27,10 +27,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
-from ..atomic import atomic_folder, remove_stale_temps, write_text_atomic
+from ..atomic import atomic_folder, remove_stale_temps, write_error, write_text_atomic
 from ..core.config import read_yaml
 from .schedule import ScheduleConfig
+from .size_limits import parameter_shapes
 from .unet import UNetConfig
+from .weights_check import check_dtypes, check_specs, specs_of, tensor_specs
 
 MODEL_FILE = "model.safetensors"
 EMA_FILE = "ema.safetensors"
@@ -55,12 +57,13 @@ def write_checkpoint(out_dir: str | os.PathLike, step: int, model: dict[str, Ten
     remove_stale_checkpoint_temps(out)
     name = f"step_{step:08d}"
     with atomic_folder(out / name) as tmp:  # re-writing a step (a resumed run's final one) replaces it
-        save_file(_plain_state(model), str(tmp / MODEL_FILE))
+        _write(out / name / MODEL_FILE, lambda: save_file(_plain_state(model), str(tmp / MODEL_FILE)))
         if ema is not None:
-            save_file(_plain_state(ema), str(tmp / EMA_FILE))
+            _write(out / name / EMA_FILE, lambda: save_file(_plain_state(ema), str(tmp / EMA_FILE)))
         if train_state is not None:
-            torch.save(train_state, tmp / STATE_FILE)
-        (tmp / CONFIG_FILE).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+            _write(out / name / STATE_FILE, lambda: torch.save(train_state, tmp / STATE_FILE))
+        _write(out / name / CONFIG_FILE, lambda: (tmp / CONFIG_FILE).write_text(
+            yaml.safe_dump(config, sort_keys=False), encoding="utf-8"))
     write_text_atomic(out / LATEST_FILE, name + "\n")
     if keep > 0:
         for stale in list_checkpoints(out)[:-keep]:
@@ -70,6 +73,14 @@ def write_checkpoint(out_dir: str | os.PathLike, step: int, model: dict[str, Ten
 
 #: The names a training run writes atomically into its --out: the only temp files its cleanup may remove.
 _RUN_WRITES = re.compile(r"^(step_\d+|latest|train_log\.csv)$")
+
+
+def _write(path: Path, write: Any) -> None:
+    """Run ``write``; a failure (a full disk above all) is an OSError naming ``path``, the file it was writing."""
+    try:
+        write()
+    except (SafetensorError, RuntimeError, OSError) as err:
+        raise write_error(err, path) from None
 
 
 def remove_stale_checkpoint_temps(out_dir: str | os.PathLike) -> int:
@@ -120,26 +131,57 @@ def read_config(folder: Path) -> dict[str, Any]:
 
 
 def read_weights(path: Path) -> dict[str, Tensor]:
-    """A safetensors file as a state dict; a missing, truncated or foreign file is an error naming it."""
+    """A safetensors file as a state dict; a missing, truncated or foreign file, or one holding tensors that
+    are not floating point (int8, bool, ...), is an error naming it (and the tensor)."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing weights file")
+    check_dtypes(tensor_specs(path), str(path))  # from the header: refused before any data is read
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         raise ValueError(f"{path}: not a readable safetensors weights file, perhaps truncated or written by "
-                         f"something else ({' '.join(str(err).split())})") from None
+                         f"something else ({' '.join(str(err).split())[:200]})") from None
 
 
-def read_model(folder: Path, ema: bool = True, weights: bool = True
-               ) -> tuple[UNetConfig, ScheduleConfig, dict[str, Tensor] | None]:
-    """(architecture, schedule, weights) of a checkpoint folder; EMA weights unless ``ema`` is False."""
+def read_weights_for(path: Path, arch: UNetConfig, config_source: str) -> dict[str, Tensor]:
+    """``read_weights`` after checking the file's header (names, shapes, dtypes, size) against ``arch``, the
+    architecture in ``config_source``: nothing is loaded or built for weights that do not fit it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing weights file")
+    check_specs(tensor_specs(path), parameter_shapes(arch), str(path), config_source)
+    return read_weights(path)
+
+
+def check_checkpoint_weights(folder: Path, arch: UNetConfig) -> None:
+    """The headers of a checkpoint's model and EMA weights checked against ``arch`` (names, shapes, dtypes,
+    size) before a run resumes from it: nothing is built for a config.yaml that its weights do not match."""
+    for name in (MODEL_FILE, EMA_FILE):
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing weights file; this checkpoint cannot be resumed")
+        check_specs(tensor_specs(path), parameter_shapes(arch), str(path), str(folder / CONFIG_FILE))
+
+
+def read_architecture(folder: Path) -> tuple[UNetConfig, ScheduleConfig]:
+    """(architecture, schedule) of a checkpoint folder's config.yaml; errors name the file and the key."""
     config = read_config(folder)
     try:
         arch = UNetConfig.from_dict(config["model"], "model")
         schedule = ScheduleConfig.from_dict(config.get("schedule", {}), "schedule")
     except (ValueError, TypeError) as err:
         raise ValueError(f"{folder / CONFIG_FILE}: {err}") from None
-    return arch, schedule, read_weights(folder / (EMA_FILE if ema else MODEL_FILE)) if weights else None
+    return arch, schedule
+
+
+def read_model(folder: Path, ema: bool = True, weights: bool = True
+               ) -> tuple[UNetConfig, ScheduleConfig, dict[str, Tensor] | None]:
+    """(architecture, schedule, weights) of a checkpoint folder; EMA weights unless ``ema`` is False. The weights
+    are checked against the architecture before they are read (``read_weights_for``)."""
+    arch, schedule = read_architecture(folder)
+    if not weights:
+        return arch, schedule, None
+    return arch, schedule, read_weights_for(folder / (EMA_FILE if ema else MODEL_FILE), arch,
+                                            str(folder / CONFIG_FILE))
 
 
 def read_train_state(folder: Path) -> dict[str, Any]:
@@ -167,6 +209,7 @@ def read_train_state(folder: Path) -> dict[str, Any]:
 def load_state_checked(module: torch.nn.Module, state: dict[str, Tensor], source: str) -> None:
     """``load_state_dict`` with an error that names the file and the mismatching keys or shapes."""
     own = module.state_dict()
+    check_dtypes(specs_of(state), source)
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     shapes = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"

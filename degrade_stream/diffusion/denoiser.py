@@ -12,10 +12,12 @@ import torch
 from torch import Tensor
 
 from ..core.resources import assets_root
-from .checkpoint import CONFIG_FILE, load_state_checked, read_config, read_model, read_weights, resolve_checkpoint
+from .checkpoint import (CONFIG_FILE, load_state_checked, read_config, read_model, read_weights_for,
+                         resolve_checkpoint)
 from .colour_space import ColourSpace, colour_space_from_config
 from .diffusers_import import WEIGHT_FILES, is_diffusers_folder, read_diffusers_unet, schedule_from_diffusers
-from .schedule import NoiseSchedule, make_schedule
+from .prediction import to_epsilon
+from .schedule import NoiseSchedule, ScheduleConfig, make_schedule
 from .unet import UNet
 from .working_size import config_working_size
 
@@ -58,13 +60,18 @@ def resolve_spec(spec: str) -> tuple[str, Path]:
     return "project", resolve_checkpoint(path)
 
 
-def checkpoint_timesteps(spec: str) -> int:
-    """T of a checkpoint's noise schedule, read from its config files alone (no weights are loaded)."""
+def checkpoint_schedule(spec: str) -> ScheduleConfig:
+    """A checkpoint's noise schedule, read from its config files alone (no weights are loaded)."""
     kind, folder = resolve_spec(spec)
     if kind == "diffusers":
-        return schedule_from_diffusers(folder).timesteps
+        return schedule_from_diffusers(folder)
     _, schedule, _ = read_model(folder.parent if kind == "project-file" else folder, weights=False)
-    return schedule.timesteps
+    return schedule
+
+
+def checkpoint_timesteps(spec: str) -> int:
+    """T of a checkpoint's noise schedule, read from its config files alone (no weights are loaded)."""
+    return checkpoint_schedule(spec).timesteps
 
 
 def checkpoint_working_size(spec: str) -> int | None:
@@ -83,7 +90,7 @@ def load_unet(spec: str, ema: bool = True) -> tuple[UNet, NoiseSchedule]:
         arch, schedule, state = read_diffusers_unet(folder)  # diffusers folders hold one set of weights
     elif kind == "project-file":  # that weights file, whatever ``ema`` says
         arch, schedule, _ = read_model(folder.parent, ema=True, weights=False)
-        state = read_weights(folder)
+        state = read_weights_for(folder, arch, str(folder.parent / CONFIG_FILE))  # checked before it is read
     else:
         arch, schedule, state = read_model(folder, ema=ema)
     with torch.random.fork_rng(devices=[]):  # the throwaway initial weights must not consume the caller's RNG
@@ -131,4 +138,5 @@ class Denoiser:
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            return self.net(x, t_index).float()
+            out = self.net(x, t_index).float()
+        return to_epsilon(out, x, t_index, self.schedule)  # a sample or v model's output as eps

@@ -33,7 +33,7 @@ from ..core.registry import register
 from ..core.transform import Params, Transform
 from .ancestral import sample_ancestral
 from .ddim import sample_ddim, sample_ddim_per_t
-from .denoiser import BUNDLED, PRECISIONS, Denoiser, checkpoint_timesteps, checkpoint_working_size
+from .denoiser import BUNDLED, PRECISIONS, Denoiser, checkpoint_schedule, checkpoint_working_size
 from .denoiser_cache import get_denoiser
 from .working_size import MODEL, check_working_size, resize_shorter_side, resize_to
 
@@ -62,21 +62,26 @@ class DDPMRefine(Transform):
                  working_size: int | str | None = MODEL) -> None:
         self.checkpoint = checkpoint
         try:
-            self.timesteps = checkpoint_timesteps(checkpoint)  # reads the checkpoint's config, not its weights
+            schedule = checkpoint_schedule(checkpoint)  # reads the checkpoint's config, not its weights
         except (FileNotFoundError, ValueError) as err:
             raise ConfigError("checkpoint", str(err)) from None
+        self.timesteps = schedule.timesteps
         self.t_range = tuple(int(v) for v in check_range("t_range", t_range, low=0, integer=True))
         if self.t_range[1] > self.timesteps:
             raise ConfigError("t_range", f"high end {self.t_range[1]} exceeds the model's {self.timesteps} steps "
                                          f"(checkpoint {checkpoint})")
+        if schedule.betas is not None and schedule.betas[-1] >= 1.0 and self.t_range[1] >= self.timesteps:
+            raise ConfigError("t_range", f"high end {self.t_range[1]}: the model's schedule has zero SNR at t = "
+                                         f"{self.timesteps} (rescale_betas_zero_snr), where x_t holds no trace of "
+                                         f"the image; use at most {self.timesteps - 1} (checkpoint {checkpoint})")
         self.sampler = check_choice("sampler", sampler, SAMPLERS)
-        self.steps = check_int("steps", steps, low=1)
+        self.steps = check_int("steps", steps, low=1, high=self.timesteps)  # more steps than T repeat steps
         self.eta = check_number("eta", eta, 0.0, 1.0)
         self.ema = ema
         self.precision = check_choice("precision", precision, PRECISIONS)
         self.compile = compile
         if t_per_step is not None:
-            t_per_step = check_int("t_per_step", t_per_step, low=1)
+            t_per_step = check_int("t_per_step", t_per_step, low=1, high=self.timesteps)
             if self.sampler != "ddim":
                 raise ConfigError("t_per_step", f"applies to sampler 'ddim' only; sampler {self.sampler!r} "
                                                 "already takes t_i steps per sample")

@@ -14,6 +14,8 @@ import torch
 from torch import Tensor
 
 from ..core.checks import check_choice, check_int, check_number
+from ..core.errors import ConfigError, short_repr
+from .size_limits import MAX_TIMESTEPS
 
 SCHEDULES = ("linear", "cosine", "sigmoid")
 
@@ -44,38 +46,54 @@ def sigmoid_betas(timesteps: int = 1000, start: float = -3.0, end: float = 3.0, 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    """What a checkpoint records about its schedule."""
+    """What a checkpoint records about its schedule. ``prediction`` and explicit ``betas`` come only from a
+    diffusers scheduler_config.json (diffusers_schedule.py); the project trains epsilon models on ``kind``."""
 
     kind: str = "linear"
     timesteps: int = 1000
     beta_start: float = 1e-4
     beta_end: float = 0.02
+    prediction: str = "epsilon"                 # what the network outputs: epsilon, sample or v_prediction
+    betas: tuple[float, ...] | None = None      # explicit betas (diffusers' own computation), overriding kind
 
     @classmethod
     def from_dict(cls, data: dict, path: str = "schedule") -> "ScheduleConfig":
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping, got {data!r}")
+            raise ValueError(f"{path}: expected a mapping, got {short_repr(data)}")
         allowed = {"kind", "timesteps", "beta_start", "beta_end"}
         for key in data:
             if key not in allowed:
-                raise ValueError(f"{path}.{key}: unknown key; expected one of {sorted(allowed)}")
-        return cls(kind=check_choice(f"{path}.kind", data.get("kind", "linear"), SCHEDULES),
-                   timesteps=check_int(f"{path}.timesteps", data.get("timesteps", 1000), low=1),
-                   beta_start=check_number(f"{path}.beta_start", data.get("beta_start", 1e-4), 0.0, 1.0),
-                   beta_end=check_number(f"{path}.beta_end", data.get("beta_end", 0.02), 0.0, 1.0))
+                name = key[:80] if isinstance(key, str) else short_repr(key)
+                raise ValueError(f"{path}.{name}: unknown key; expected one of {sorted(allowed)}")
+        kind = check_choice(f"{path}.kind", data.get("kind", "linear"), SCHEDULES)
+        start = check_number(f"{path}.beta_start", data.get("beta_start", 1e-4), 0.0, 1.0)
+        end = check_number(f"{path}.beta_end", data.get("beta_end", 0.02), 0.0, 1.0)
+        if kind == "linear" and not 0.0 < start <= end < 1.0:
+            raise ConfigError(f"{path}.beta_start", f"the linear schedule needs 0 < beta_start <= beta_end < 1, "
+                                                    f"got {start} and {end}")
+        return cls(kind=kind, timesteps=check_int(f"{path}.timesteps", data.get("timesteps", 1000), low=1,
+                                                  high=MAX_TIMESTEPS), beta_start=start, beta_end=end)
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "timesteps": self.timesteps, "beta_start": self.beta_start,
+        data = {"kind": self.kind, "timesteps": self.timesteps, "beta_start": self.beta_start,
                 "beta_end": self.beta_end}
+        if self.prediction != "epsilon":
+            data["prediction"] = self.prediction
+        if self.betas is not None:
+            data["betas"] = list(self.betas)
+        return data
 
 
 class NoiseSchedule:
     """Betas and cumulative alphas, indexed by t in {0..T} (index 0 holds abar_0 = 1)."""
 
-    def __init__(self, betas: Tensor) -> None:
+    def __init__(self, betas: Tensor, prediction: str = "epsilon") -> None:
         betas = torch.as_tensor(betas, dtype=torch.float64)
-        if betas.dim() != 1 or not bool(((betas > 0) & (betas < 1)).all()):
-            raise ValueError("betas must be a 1-D tensor with values in (0, 1)")
+        # values in (0, 1); the last may be 1 (zero terminal SNR, Lin et al. 2024: abar_T = 0)
+        if betas.dim() != 1 or not bool(((betas > 0) & (betas < 1)).all()) and not (
+                bool(((betas[:-1] > 0) & (betas[:-1] < 1)).all()) and float(betas[-1]) == 1.0):
+            raise ValueError("betas must be a 1-D tensor with values in (0, 1) (the last may be 1)")
+        self.prediction = prediction
         self.timesteps = int(betas.numel())
         one = torch.ones(1, dtype=torch.float64)
         # Computed in float64 (products over 1000 steps), stored in float32 for use.
@@ -85,7 +103,7 @@ class NoiseSchedule:
     def to(self, device: torch.device | str) -> "NoiseSchedule":
         """A copy of the schedule with its tables on ``device``."""
         other = NoiseSchedule.__new__(NoiseSchedule)
-        other.timesteps = self.timesteps
+        other.timesteps, other.prediction = self.timesteps, self.prediction
         other.betas = self.betas.to(device)
         other.alphas_cumprod = self.alphas_cumprod.to(device)
         return other
@@ -111,10 +129,12 @@ def make_schedule(config: ScheduleConfig | dict | None = None) -> NoiseSchedule:
         config = ScheduleConfig()
     elif isinstance(config, dict):
         config = ScheduleConfig.from_dict(config)
-    if config.kind == "linear":
+    if config.betas is not None:
+        betas = torch.tensor(config.betas, dtype=torch.float64)
+    elif config.kind == "linear":
         betas = linear_betas(config.timesteps, config.beta_start, config.beta_end)
     elif config.kind == "cosine":
         betas = cosine_betas(config.timesteps)
     else:
         betas = sigmoid_betas(config.timesteps)
-    return NoiseSchedule(betas)
+    return NoiseSchedule(betas, config.prediction)

@@ -23,11 +23,12 @@ from torch.utils.data import DataLoader
 from ..core.device import default_device, local_rank
 from ..core.random import derive_seeds
 from ..core.salts import TRAIN_STEP_NOISE
-from .checkpoint import (list_checkpoints, load_state_checked, read_config, read_train_state, read_weights,
-                         resolve_checkpoint, write_checkpoint, EMA_FILE, MODEL_FILE)
+from .checkpoint import (check_checkpoint_weights, list_checkpoints, load_state_checked, read_config, read_train_state,
+                         read_weights, resolve_checkpoint, write_checkpoint, EMA_FILE, MODEL_FILE)
 from .colour_space import ColourSpace
 from .ema import EMA
 from .schedule import NoiseSchedule, make_schedule
+from .size_limits import check_training_fits
 from .train_config import TrainConfig
 from .train_data import RandomCrops, StepSampler, check_decodable, scan_images
 from .train_log import TrainLog
@@ -121,6 +122,9 @@ def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.
     dist_info, device = setup_process(device)
     out = Path(out_dir)
     start = restore_start(config, out, resume, steps)
+    if start.ckpt is not None:  # its weights must match its config.yaml before anything is built from it
+        check_checkpoint_weights(start.ckpt, start.config.model)
+    check_training_fits(start.config, device, str(start.ckpt / "config.yaml") if start.ckpt else "the recipe")
     usable = scan_training_images(start.config, lq_dir, dist_info)
     loop = build_loop(start, dist_info, device, out)
     loader = make_loader(start.config, usable, start.step, dist_info, loop.cuda)
@@ -166,7 +170,11 @@ def restore_start(config: TrainConfig | None, out: Path, resume: bool, steps: in
         if config is not None:
             _check_resume_config(stored, config.to_dict(), ckpt)
         state = read_train_state(ckpt)
-        start = RunStart(TrainConfig.from_dict(stored), int(state["step"]), ckpt, state)
+        try:
+            stored_config = TrainConfig.from_dict(stored)
+        except ValueError as err:
+            raise ValueError(f"{ckpt / 'config.yaml'}: {err}") from None
+        start = RunStart(stored_config, int(state["step"]), ckpt, state)
     elif existing:
         raise FileExistsError(f"{out} already holds checkpoints; pass --resume to continue, or choose a new --out")
     if start is None:

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from ..atomic import write_text_atomic
+from ..atomic import write_error, write_text_atomic
 
 LOG_FILE = "train_log.csv"
 COLUMNS = ("step", "loss", "lr", "seconds")
@@ -41,6 +41,9 @@ class TrainLog:
     def write(self, step: int, loss: float, lr: float) -> float:
         """Append one row; returns its ``seconds``."""
         seconds = self.seconds
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(f"{step},{loss:.6g},{lr:.6g},{seconds:.1f}\n")
+        try:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(f"{step},{loss:.6g},{lr:.6g},{seconds:.1f}\n")
+        except OSError as err:  # a full disk names no file by itself
+            raise write_error(err, self.path) from None
         return seconds

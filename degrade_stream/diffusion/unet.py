@@ -12,7 +12,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..core.checks import check_int, check_number
+from ..core.errors import short_repr
+from ..core.errors import ConfigError
+from .size_limits import MAX_LEVELS, check_unet_config
 from .unet_layers import Downsample, ResBlock, SelfAttention, Upsample, timestep_embedding
 
 
@@ -38,20 +40,7 @@ class UNetConfig:
     freq_shift: float = 0.0
 
     def __post_init__(self) -> None:
-        n = len(self.channels)
-        if n < 1:
-            raise ValueError("model.channels: expected a non-empty list of widths")
-        if len(self.down_attention) != n:
-            raise ValueError(f"model.down_attention: expected {n} values (one per level of channels {list(self.channels)}), "
-                             f"got {list(self.down_attention)}")
-        if self.up_attention is not None and len(self.up_attention) != n:
-            raise ValueError(f"model.up_attention: expected {n} values, got {list(self.up_attention)}")
-        for i, c in enumerate(self.channels):
-            check_int(f"model.channels[{i}]", c, low=1)
-            if c % self.norm_groups:
-                raise ValueError(f"model.channels[{i}]: {c} is not divisible by model.norm_groups={self.norm_groups}")
-        check_int("model.layers_per_block", self.layers_per_block, low=1)
-        check_number("model.dropout", self.dropout, 0.0, 1.0)
+        check_unet_config(self)  # types, upper bounds (size_limits.py) and relations, errors naming model.KEY
 
     @property
     def up_attention_resolved(self) -> tuple[bool, ...]:
@@ -72,18 +61,23 @@ class UNetConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: str = "model") -> "UNetConfig":
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of UNet settings, got {data!r}")
+            raise ValueError(f"{path}: expected a mapping of UNet settings, got {short_repr(data)}")
         names = {f.name for f in fields(cls)}
         for key in data:
             if key not in names:
-                raise ValueError(f"{path}.{key}: unknown UNet setting; expected one of {sorted(names)}")
+                name = key[:80] if isinstance(key, str) else short_repr(key)
+                raise ValueError(f"{path}.{name}: unknown UNet setting; expected one of {sorted(names)}")
         kwargs = dict(data)
         for key in ("channels", "down_attention", "up_attention"):
             if kwargs.get(key) is not None:
-                if not isinstance(kwargs[key], (list, tuple)):
-                    raise ValueError(f"{path}.{key}: expected a list, got {kwargs[key]!r}")
+                if not isinstance(kwargs[key], (list, tuple)) or len(kwargs[key]) > MAX_LEVELS:
+                    raise ValueError(f"{path}.{key}: expected a list of at most {MAX_LEVELS} values, got "
+                                     f"{short_repr(kwargs[key])}")
                 kwargs[key] = tuple(kwargs[key])
-        return cls(**kwargs)
+        try:
+            return cls(**kwargs)
+        except ConfigError as err:  # checked as "model.KEY": name it under ``path``
+            raise ConfigError(path + err.path[len("model"):], err.problem) from None
 
 
 class _Level(nn.Module):

@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..core.checks import check_int
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, short_repr
+from .size_limits import MAX_WORKING_SIZE
 
 MODEL = "model"  # ddpm_refine's default: the working_size recorded in the checkpoint's config.yaml
 MIN_WORKING_SIZE = 8
@@ -56,7 +57,7 @@ def check_working_size(value: Any) -> int | str | None:
     if isinstance(value, str):
         raise ConfigError("working_size", f"expected an integer >= {MIN_WORKING_SIZE}, '{MODEL}' (the value in "
                                           f"the checkpoint's config.yaml) or null (native), got {value!r}")
-    return check_int("working_size", value, low=MIN_WORKING_SIZE)
+    return check_int("working_size", value, low=MIN_WORKING_SIZE, high=MAX_WORKING_SIZE)
 
 
 def config_working_size(config: dict[str, Any], source: str) -> int | None:
@@ -64,6 +65,7 @@ def config_working_size(config: dict[str, Any], source: str) -> int | None:
     value = config.get("working_size")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_WORKING_SIZE:
-        raise ValueError(f"{source}: working_size must be an integer >= {MIN_WORKING_SIZE}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_WORKING_SIZE <= value <= MAX_WORKING_SIZE:
+        raise ValueError(f"{source}: working_size must be an integer in [{MIN_WORKING_SIZE}, {MAX_WORKING_SIZE}], "
+                         f"got {short_repr(value)}")
     return value

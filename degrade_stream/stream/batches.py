@@ -58,6 +58,8 @@ def check_loader_images(images: Any, name: str = "batch", full_check: bool = Tru
     """A (B,3,H,W) uint8 tensor, or float in [0, 1]; anything else is a ValueError/TypeError. Without
     ``full_check`` the float range is checked on a strided sample of the pixels only."""
     label = f"PairStream: loader {name}"
+    if isinstance(images, Tensor) and images.device.type == "meta":
+        raise ValueError(f"{label} is a meta tensor (a shape without values); the loader must yield real images")
     if isinstance(images, Tensor) and images.dtype == torch.uint8:
         if images.dim() != 4 or images.shape[1] != 3 or images.numel() == 0:
             raise ValueError(f"{label} must have shape (B, 3, H, W), got uint8 shape {tuple(images.shape)}")

@@ -32,6 +32,9 @@ import torch
 
 from ..core.chain import Chain
 from ..core.config import load_chain
+from ..core.device import check_device
+from ..core.errors import short_repr
+from ..core.finite import NonFiniteOutput
 from ..core.random import derive_seeds
 from ..core.salts import PAIR_CROP
 from ..core.seed_domain import canonical_seed
@@ -42,7 +45,8 @@ from .crop import check_crop_config, paired_random_crop
 from .device import hand_over, ready_event, stream_context_factory, to_device
 from .distributed import default_device
 from .nodes import build_pipeline
-from .seeds import sample_seeds
+from .state_check import check_stream_state
+from .seeds import content_keys, key_strings, sample_seeds, variant_index
 
 logger = logging.getLogger("degrade_stream.stream")
 
@@ -64,10 +68,11 @@ class PairStream:
                              f"thread) or None (half of torch's on CPU), got {threads!r}")
         self.loader = loader
         try:
-            self.device = torch.device(device) if device is not None else default_device()
+            chosen = torch.device(device) if device is not None else default_device()
         except (RuntimeError, TypeError) as err:
-            raise ValueError(f"PairStream device must be like 'cpu', 'cuda' or 'cuda:1', got {device!r}: "
+            raise ValueError(f"PairStream device must be like 'cpu', 'cuda' or 'cuda:1', got {short_repr(device)}: "
                              f"{err}") from None
+        self.device = check_device(chosen, "PairStream device")  # refused now, not at the first batch
         self.chain = (chain if isinstance(chain, Chain) else load_chain(chain)).to(self.device)
         self.seed = seed
         self.cache = cache
@@ -112,11 +117,12 @@ class PairStream:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Resume: the next ``iter()`` continues right after the batch at which ``state`` was taken."""
         for name in ("epoch", "seed", "chain", "pipeline"):
-            if name not in state:
+            if not isinstance(state, Mapping) or name not in state:
                 raise ValueError(f"PairStream state is missing {name!r}; pass a dict from PairStream.state_dict()")
         if state["seed"] != self.seed or state["chain"] != self.chain.config_hash():
             raise ValueError(f"PairStream state was saved with seed {state['seed']} and chain {state['chain']}, "
                              f"this stream has seed {self.seed} and chain {self.chain.config_hash()}")
+        check_stream_state(state)  # every key the pipeline reads, before it reads them
         self.set_epoch(int(state["epoch"]))
         self._loader.load_state_dict(state["pipeline"])
 
@@ -146,12 +152,20 @@ class PairStream:
         out: dict[str, Any] = {"epoch": epoch}
         if self.cache is not None:
             cache_keys = None if item["keyless"] else keys  # keyless: key the cache by HQ content
-            lq, info = self.cache.synthesize(self.chain, gt, cache_keys, self.seed, epoch, check=False)
+            try:
+                lq, info = self.cache.synthesize(self.chain, gt, cache_keys, self.seed, epoch, check=False)
+            except NonFiniteOutput as err:  # nothing was stored; name the samples by their keys
+                names = content_keys(gt) if cache_keys is None else key_strings(cache_keys)
+                variants = variant_index(self.seed, epoch, names, self.cache.variants)
+                raise _keyed(err, names, sample_seeds(self.seed, None, names, variant=variants)) from None
             keys = info.keys
             out.update(params=None, seeds=info.seeds, cache={"hit": info.hit, "variant": info.variants})
         else:
             seeds = sample_seeds(self.seed, epoch, keys)
-            result = self.chain(gt, seed=seeds, check=False)
+            try:
+                result = self.chain(gt, seed=seeds, check=False)
+            except NonFiniteOutput as err:
+                raise _keyed(err, key_strings(keys), seeds) from None
             lq = result.lq
             out.update(params=result.params, seeds=seeds)
         if self.crop is not None:
@@ -161,6 +175,14 @@ class PairStream:
             out["gt_usm"] = usm_sharpen(gt)
         out.update(gt=gt, lq=lq, key=keys)
         return out, ready_event(self.device)
+
+
+def _keyed(err: NonFiniteOutput, names: list[str], seeds: torch.Tensor) -> NonFiniteOutput:
+    """``err`` naming its bad samples by key: each row of the failed chain call is found by its seed."""
+    by_seed = dict(zip(seeds.tolist(), names))
+    if err.seeds is None:
+        return err
+    return err.with_keys([by_seed.get(s, f"(seed {s})") for s in err.seeds])
 
 
 def _call_weak(method: "weakref.WeakMethod", item: Any) -> Any:
