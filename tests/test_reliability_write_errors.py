@@ -23,17 +23,31 @@ FULL = OSError(errno.ENOSPC, "No space left on device")  # what write() raises: 
 def test_synthesize_names_the_pair_it_could_not_write(tmp_path, monkeypatch):
     (tmp_path / "hq").mkdir()
     save_image(torch.rand(3, 32, 32), tmp_path / "hq" / "photo.png")
-    real = pathlib.Path.write_bytes
+    real_open, real_write_bytes = open, pathlib.Path.write_bytes
 
-    def full_disk(self, data):
+    class FullFile:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write(self, data):
+            raise FULL
+
+    def full_disk_open(path, *args, **kwargs):  # the pair writers' temp files: atomic.write_bytes_atomic
+        return FullFile() if pathlib.Path(path).name.startswith(".photo") else real_open(path, *args, **kwargs)
+
+    def full_disk_write_bytes(self, data):  # and io.save_image
         if self.name.startswith(".photo"):
             raise FULL
-        return real(self, data)
+        return real_write_bytes(self, data)
 
-    monkeypatch.setattr(pathlib.Path, "write_bytes", full_disk)
+    monkeypatch.setattr(atomic, "open", full_disk_open, raising=False)
+    monkeypatch.setattr(pathlib.Path, "write_bytes", full_disk_write_bytes)
     out = tmp_path / "out"
     result = run_in_process("synthesize", "--config", "bicubic", "--hq", tmp_path / "hq", "--out", out, "--no-progress")
-    assert result.returncode == 2
+    assert result.returncode == 2, result.stderr
     assert "photo.png: No space left on device" in result.stderr and str(out) in result.stderr
     assert not list(out.rglob(".photo*"))  # no temp file left behind
 
