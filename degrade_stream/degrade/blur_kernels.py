@@ -82,7 +82,10 @@ def build_blur_kernels(params: dict[str, Tensor], size: int = 21) -> Tensor:
     generalized = torch.exp(-0.5 * q.clamp_min(0).pow(beta))
     plateau = 1.0 / (q.clamp_min(0).pow(beta) + 1.0)
     kern = torch.where(kind3 <= 1, gauss, torch.where(kind3 <= 3, generalized, plateau))
-    kern = torch.where(kind3 == SINC, sinc_kernel_values(col(params["omega"]), x, y), kern)
+    sinc_rows = torch.nonzero(kind == SINC)[:, 0]  # a small host read: the sinc kernels are made for those rows only
+    if sinc_rows.numel():
+        omega = params["omega"].to(device, torch.float64)[sinc_rows]
+        kern = kern.index_copy(0, sinc_rows, sinc_kernel_values(omega, size))
     return mask_and_normalise(kern, params["size"]).to(torch.float32)
 
 
