@@ -60,8 +60,9 @@ def _python_without_editable_finder(tmp_path: Path) -> Path:
     env = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False, symlinks=True).create(env)
     site = next((env / "lib").glob("python*/site-packages"))
-    dirs = [p for p in sys.path if p and Path(p).is_dir() and ROOT not in Path(p).resolve().parents
-            and Path(p).resolve() != ROOT]
+    # Only the clone root itself is left out (python -m puts it first anyway). A venv inside the clone, as the
+    # README's commands make (.venv/), holds torch and the installed package, so its site-packages stay.
+    dirs = [p for p in sys.path if p and Path(p).is_dir() and Path(p).resolve() != ROOT]
     (site / "deps.pth").write_text("\n".join(dirs) + "\n")
     return env / "bin" / "python"
 
