@@ -27,6 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "lists of image paths (one per line, relative to the list)")
     parser.add_argument("--out", required=True, metavar="DIR", type=path_arg, help="output folder for checkpoints")
     parser.add_argument("--steps", type=int, metavar="N", help="total number of training steps (overrides the recipe)")
+    parser.add_argument("--init", metavar="MODEL",
+                        help="start from this model's weights (fine-tuning; fresh optimizer and step count): "
+                             "'bundled' (the natural-image model), 'bundled_face', a train-ddpm --out or step_* "
+                             "folder, or a diffusers UNet folder; its architecture, schedule and chroma_gain must "
+                             "be the recipe's")
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     parser.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     parser.add_argument("--no-progress", action="store_true",
@@ -76,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         if removed:
             logging.info("removed %d unfinished checkpoint folder(s) of killed runs from %s", removed, out)
     last = train(config, args.lq, args.out, resume=args.resume, steps=args.steps, device=args.device,
-                 progress=not args.no_progress)
+                 progress=not args.no_progress, init=args.init,
+                 recipe=f"--config {args.config}" if args.config else "the recipe")
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone reports
         print(f"checkpoint: {Path(last)}")
     return 0

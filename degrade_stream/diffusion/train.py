@@ -31,6 +31,7 @@ from .schedule import NoiseSchedule, make_schedule
 from .size_limits import check_training_fits
 from .train_config import TrainConfig
 from .train_data import RandomCrops, StepSampler, check_decodable, scan_images
+from .train_init import InitWeights, init_weights
 from .train_log import TrainLog
 from .unet import UNet
 
@@ -117,11 +118,16 @@ def _check_resume_config(stored: dict[str, Any], wanted: dict[str, Any], source:
 
 def train(config: TrainConfig | None, lq_dir: str | os.PathLike | list[str | os.PathLike], out_dir: str | os.PathLike,
           resume: bool = False, steps: int | None = None, device: str | torch.device | None = None,
-          progress: bool = True, on_step: Callable[[int, float], None] | None = None) -> Path:
-    """Train (or resume) and return the last checkpoint folder. ``config`` may be None when resuming."""
+          progress: bool = True, on_step: Callable[[int, float], None] | None = None, init: str | None = None,
+          recipe: str = "the recipe") -> Path:
+    """Train (or resume) and return the last checkpoint folder. ``config`` may be None when resuming.
+    ``init`` starts a new run from that model's weights (train_init.py; ``recipe`` names the config in errors)."""
+    if init is not None and resume:
+        raise ValueError("--init starts a new run from a model's weights; --resume continues a run: pass one of them")
     dist_info, device = setup_process(device)
     out = Path(out_dir)
     start = restore_start(config, out, resume, steps)
+    start.init = init_weights(init, start.config, recipe) if init is not None else None
     if start.ckpt is not None:  # its weights must match its config.yaml before anything is built from it
         check_checkpoint_weights(start.ckpt, start.config.model)
     check_training_fits(start.config, device, str(start.ckpt / "config.yaml") if start.ckpt else "the recipe")
@@ -142,6 +148,7 @@ class RunStart:
     step: int = 0
     ckpt: Path | None = None
     state: dict[str, Any] | None = None
+    init: InitWeights | None = None  # weights a new run starts from (--init), else the seed's
 
 
 def setup_process(device: str | torch.device | None) -> tuple[Distributed, torch.device]:
@@ -208,6 +215,10 @@ def build_loop(start: RunStart, dist_info: Distributed, device: torch.device, ou
     with torch.random.fork_rng(devices=[]):  # initial weights from the seed; the caller's RNG state is untouched
         torch.default_generator.manual_seed(config.seed)  # CPU only: torch.manual_seed would reseed CUDA too
         model = UNet(config.model)
+    if start.init is not None:
+        load_state_checked(model, start.init.state, str(start.init.source))
+        if dist_info.writer:
+            log.info("initial weights from %s (fresh optimizer, schedule and EMA)", start.init.source)
     cuda = device.type == "cuda"
     model = model.to(device, memory_format=torch.channels_last) if cuda else model.to(device)
     ema = EMA(model, config.ema_decay, config.ema_warmup, config.ema_power)
