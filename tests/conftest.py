@@ -62,6 +62,31 @@ def pytest_make_collect_report(collector):
     _fail_non_cuda_skip(outcome.get_result())
 
 
+#: A test module whose every test is slow says so on one top-level line; when the run deselects slow tests
+#: (``pytest -m "not slow"``), such a module is not even imported, so the frameworks it loads at import time
+#: (mmagic pulls diffusers, Ray, BasicSR: several seconds each) cost the inner loop nothing.
+WHOLE_MODULE_SLOW = "pytestmark = pytest.mark.slow"
+
+
+def _deselects_slow(config: pytest.Config) -> bool:
+    """True when the ``-m`` expression rejects a test marked slow and nothing else."""
+    expression = config.getoption("markexpr", "") or ""
+    if not expression.strip():
+        return False
+    from _pytest.mark.expression import Expression  # pytest's own parser for -m, as its deselection uses
+
+    return not Expression.compile(expression).evaluate(lambda name, **kwargs: name == "slow")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    if not _deselects_slow(config):
+        return None
+    lines = collection_path.read_text(encoding="utf-8").splitlines()
+    return True if WHOLE_MODULE_SLOW in (line.strip() for line in lines) else None
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA

@@ -29,6 +29,8 @@ from degrade_stream.degrade.face_colour import colour_jitter_pt, colour_shift, t
 from degrade_stream.degrade.resize import resize
 from degrade_stream.io import load_image
 
+# The whole module is slow: importing its framework takes seconds (conftest skips it under -m "not slow").
+pytestmark = pytest.mark.slow
 require_framework("basicsr.data.degradations", prepare=compat.alias_torchvision_functional_tensor)
 if importlib.util.find_spec("gfpgan") is None:  # importing gfpgan would need facexlib: the dataset is loaded alone
     require_framework("gfpgan")  # skips, or fails under CI=true

@@ -16,6 +16,8 @@ from conftest import require_framework
 from degrade_stream.compat import alias_torchvision_functional_tensor
 
 # BasicSR missing: skipped here, a failure under CI=true. An ImportError from the plugin itself always fails.
+# The whole module is slow: importing its framework takes seconds (conftest skips it under -m "not slow").
+pytestmark = pytest.mark.slow
 require_framework("basicsr", prepare=alias_torchvision_functional_tensor)
 
 import degrade_stream as ds  # noqa: E402

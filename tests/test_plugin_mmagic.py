@@ -11,6 +11,8 @@ from conftest import require_framework
 from degrade_stream.compat import ensure_torchvision_importable
 
 # mmagic missing: skipped here, a failure under CI=true. An ImportError from the plugin itself always fails.
+# The whole module is slow: importing its framework takes seconds (conftest skips it under -m "not slow").
+pytestmark = pytest.mark.slow
 require_framework("mmagic", prepare=ensure_torchvision_importable)
 require_framework("mmengine")
 

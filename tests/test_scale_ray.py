@@ -19,6 +19,8 @@ from conftest import require_framework
 from degrade_stream.io import encode_png
 from reliability_helpers import run_in_process
 
+# The whole module is slow: importing its framework takes seconds (conftest skips it under -m "not slow").
+pytestmark = pytest.mark.slow
 ray = require_framework("ray")
 from degrade_stream.scale import ray_data  # noqa: E402
 from degrade_stream.scale.ray_data import map_batches_args, read_hq, synthesize_rows  # noqa: E402

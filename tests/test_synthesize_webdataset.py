@@ -23,6 +23,8 @@ from conftest import require_framework
 from degrade_stream.shards import gt_loader, pairs_folder, read_pair_samples
 from reliability_helpers import run_in_process as run_cli
 
+# The whole module is slow: importing its framework takes seconds (conftest skips it under -m "not slow").
+pytestmark = pytest.mark.slow
 wds = require_framework("webdataset")
 CONFIG = "realesrgan"  # random choices per sample: determinism is not trivially true
 FAST = "bicubic"  # where what is tested is which shards a rerun keeps, not the bytes of a random chain
