@@ -20,6 +20,9 @@ from ..stream.crop import scale_multiple
 
 #: More LQ variants per image than this is taken for a typo (the plan holds one entry per pair in memory).
 MAX_VARIANTS = 1000
+#: One batch holds this many HQ images at most (as training's batch bound): a huge --batch-size would put a whole
+#: folder in memory at once.
+MAX_BATCH_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,8 @@ def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size:
     """
     if isinstance(variants, bool) or not isinstance(variants, int) or not 1 <= variants <= MAX_VARIANTS:
         raise ValueError(f"--variants must be an integer in [1, {MAX_VARIANTS}], got {variants!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"--batch-size must be an integer >= 1, got {batch_size!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise ValueError(f"--batch-size must be an integer in [1, {MAX_BATCH_SIZE}], got {batch_size!r}")
     hq_dir = Path(hq_dir)
     paths = input_images(hq_dir, out_dir)
     sources: dict[str, Path] = {}
