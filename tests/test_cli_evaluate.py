@@ -18,17 +18,22 @@ FAST = ("--patches-per-image", "24", "--steps", "80")
 
 
 @pytest.mark.slow
-def test_identical_folders_give_zero_distance_and_chance_accuracy(data_dir, tmp_path):
+def test_the_report_prints_the_null_row_beside_the_synthetic_row_with_intervals_and_sizes(data_dir, tmp_path):
     report_path = tmp_path / "report.json"
     result = run_cli("evaluate", "--real", data_dir / "lq", "--synth", data_dir / "lq", "--out", report_path, *FAST)
     assert result.returncode == 0, result.stderr
-    assert "Fréchet distance" in result.stdout and "classifier accuracy" in result.stdout
+    assert "null: real half A" in result.stdout and "synthesized: real half A" in result.stdout
+    assert "WARNING" not in result.stdout  # one folder: one scale
     report = json.loads(report_path.read_text())
     realism = report["realism"]
-    assert realism["frechet_all"] < 1e-6 and realism["frechet_degradation"] < 1e-6
-    # identical sets get identical splits (two_sample._balanced_split): every training patch is seen with both
-    # labels, so each test patch is scored the same under both and accuracy is exactly chance
-    assert realism["classifier"]["accuracy"] == 0.5
+    for row in (realism["null"], realism["synth"]):
+        for key in ("frechet_all", "frechet_degradation", "kid_all", "kid_degradation"):
+            low, high = row[f"{key}_ci"]
+            assert low <= row[key] <= high
+        assert row["classifier"]["accuracy_ci"][0] <= row["classifier"]["accuracy"] <= row["classifier"]["accuracy_ci"][1]
+    assert realism["half_a_images"] + realism["half_b_images"] == realism["real_images"] == 7
+    assert realism["synth"]["synth_images"] == realism["half_b_images"]  # a comparable image count
+    assert report["sizes"]["real"] == report["sizes"]["synth"] and report["scale_warning"] is None
     assert "structure" not in report  # no --hq, and not a synthesize folder
 
 
@@ -41,9 +46,9 @@ def test_clean_vs_heavily_degraded_is_far_and_separable_and_structure_is_scored(
                      "--out", report_path, *FAST)
     assert result.returncode == 0, result.stderr
     report = json.loads(report_path.read_text())
-    realism = report["realism"]
-    assert realism["frechet_all"] > 5 and realism["frechet_degradation"] > 5  # real vs real: ~1-1.4
-    assert realism["classifier"]["accuracy"] >= 0.9
+    null, synth = report["realism"]["null"], report["realism"]["synth"]
+    assert synth["frechet_degradation"] > null["frechet_degradation"]  # 5 real images: the intervals are wide
+    assert synth["classifier"]["auc"] >= 0.9
     structure = report["structure"]
     assert structure["pairs"] == 5 and structure["unmatched_lq"] == 0
     expected = _psnr_by_name(data_dir / "hq", heavy)  # the same size as the HQ: no resize in between

@@ -12,7 +12,7 @@ from PIL import Image
 from degrade_stream.metrics.degradation_stats import FEATURE_NAMES, degradation_stats
 from degrade_stream.metrics.frechet import frechet_between, frechet_distance
 from degrade_stream.metrics.patches import extract_patches
-from degrade_stream.metrics.realism import stats_frechet
+from degrade_stream.calibrate.report import real_unit_frechet
 from degrade_stream.metrics.structure import structure_scores, summarize_psnr
 
 
@@ -67,13 +67,13 @@ def test_degradation_statistics_respond_to_noise_blur_and_jpeg(hq_batch):
     assert blocky[:, column("jpeg_blockiness")].mean() > clean[:, column("jpeg_blockiness")].mean() + 0.2
 
 
-def test_stats_frechet_separates_clean_from_noisy_and_reports_both_feature_sets(hq_batch):
+def test_real_unit_frechet_separates_clean_from_noisy_and_reports_both_feature_sets(hq_batch):
     g = torch.Generator().manual_seed(2)
     crops = hq_batch.unfold(2, 32, 16).unfold(3, 32, 16).permute(0, 2, 3, 1, 4, 5).reshape(-1, 3, 32, 32)
     clean = degradation_stats(crops)
     noisy = degradation_stats((crops + 0.04 * torch.randn(crops.shape, generator=g)).clamp(0, 1))
-    same = stats_frechet(clean, clean)
-    far = stats_frechet(clean, noisy)
+    same = real_unit_frechet(clean, clean)
+    far = real_unit_frechet(clean, noisy)
     assert same["frechet_all"] == pytest.approx(0.0, abs=1e-9)
     assert far["frechet_all"] > 5 and far["frechet_degradation"] > 5
 
@@ -112,15 +112,15 @@ def test_low_rank_frechet_equals_the_full_computation():
     assert frechet_between(a, b) == pytest.approx(full, rel=1e-7)
 
 
+@pytest.mark.slow
 def test_classifier_two_sample_test_is_seeded_and_separates_noise(hq_batch):
     from degrade_stream.metrics.two_sample import classifier_two_sample_test
 
     g = torch.Generator().manual_seed(4)
-    clean = hq_batch.unfold(2, 32, 16).unfold(3, 32, 16).permute(0, 2, 3, 1, 4, 5).reshape(-1, 3, 32, 32)
+    clean = hq_batch.unfold(2, 32, 32).unfold(3, 32, 32).permute(0, 2, 3, 1, 4, 5).reshape(-1, 3, 32, 32)
+    groups = torch.arange(hq_batch.shape[0]).repeat_interleave(clean.shape[0] // hq_batch.shape[0])
     noisy = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
-    first = classifier_two_sample_test(clean, noisy, seed=3, steps=40)
-    again = classifier_two_sample_test(clean, noisy, seed=3, steps=40)
+    first = classifier_two_sample_test(clean, noisy, groups, groups, seed=3, steps=40, resamples=50)
+    again = classifier_two_sample_test(clean, noisy, groups, groups, seed=3, steps=40, resamples=50)
     assert first == again
-    assert first["accuracy"] > 0.9 and first["test_patches"] == clean.shape[0]
-    same = classifier_two_sample_test(clean, clean.clone(), seed=3, steps=40)
-    assert same["accuracy"] == 0.5  # identical sets are split identically: every test patch appears in both classes
+    assert first["accuracy"] > 0.8 and first["auc"] > 0.9 and not first["failed"]

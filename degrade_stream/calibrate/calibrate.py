@@ -56,7 +56,7 @@ def calibrate(config: str | os.PathLike | Mapping[str, Any], real: str | os.Path
         target = f"real {real} from HQ {hq}"
     objective = Objective(samples, patch_size, patches_per_crop, colour, batch_size, device)
     start_stats = objective.synth_stats(chain)
-    objective.fix_scale(start_stats)
+    objective.fix_scale()
     result = search(space, lambda c: objective.terms(objective.synth_stats(chain_from_dict(c))), budget, seed,
                     sigma=sigma, progress=progress)
     fitted = space.config_for(result.best) if result.best_terms["objective"] < result.start_terms["objective"] \

@@ -1,16 +1,17 @@
 """The calibration objective: how far a chain's LQ of the fixed HQ crops is from the real LQ.
 
 Statistics are the realism features of ``evaluate`` (metrics/degradation_stats.py): the degradation
-group, plus the colour group with ``colour``. The objective standardises them with one fixed mean and
-std (of the real patches pooled with the starting chain's patches), so every candidate is measured on
-the same scale, clips the standardised values to +-Z_CLIP (a flat patch's log statistics reach 10-15
+group, plus the colour group with ``colour``. The objective standardises them by the real patches' mean
+and std alone (metrics/units.py), so every candidate is measured in the same units as ``evaluate``'s
+tables, and clips the standardised values to +-Z_CLIP (a flat patch's log statistics reach 10-15
 std; one such patch crossing the line between flat and not makes the distance jump between neighbouring
 candidates, measured 0.08 -> 0.19 for a JPEG range [38, 48] -> [38, 50], 0.06 -> 0.07 clipped), and takes the Fréchet distance between the Gaussian fits of real and synthetic
 patches. With real pairs it adds a per-pair term: for each HQ crop, the mean standardised statistics
 of its synthetic patches minus those of its own real LQ at the same positions, squared and averaged
 over features and crops. The set term matches the distributions; the per-pair term removes the
 content difference between the two sets (each synthetic LQ is compared with the LQ of its own scene).
-Reported distances (``evaluate``'s pooled standardisation) are computed by ``realism.stats_frechet``.
+With pairs, real and synthetic patches sit at the same positions of the same scenes, so the set term is
+the paired distance of ``evaluate --pairs`` (metrics/paired.py). Reported distances: ``report.distances``.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ..degrade.quantize import round_to_8bit
 from ..metrics.degradation_stats import degradation_stats, feature_columns
 from ..metrics.frechet import frechet_between
 from ..metrics.patches import extract_patches
+from ..metrics.units import RealUnits
 from .samples import Samples
 
 Z_CLIP = 3.0
@@ -82,10 +84,10 @@ class Objective:
                              f"{tuple(self.samples.real_crops.shape[-2:])}: the chain's scale must match the pairs")
         return self.stats(crop_patches(lq, self.samples.patch_seeds, self.patch_size, self.per_crop))
 
-    def fix_scale(self, start_stats: Tensor) -> None:
-        """Fix the standardisation from the real and the starting chain's statistics."""
-        pooled = torch.cat([self.real_stats, start_stats])
-        self.mean, self.std = pooled.mean(0), pooled.std(0).clamp(min=1e-8)
+    def fix_scale(self, start_stats: Tensor | None = None) -> None:
+        """Fix the units: the real statistics' mean and std alone (``start_stats`` is not used: fixed units)."""
+        units = RealUnits.fit(self.real_stats)
+        self.mean, self.std = units.mean, units.std
 
     def terms(self, synth_stats: Tensor) -> dict[str, float]:
         """The objective and its parts for one candidate's statistics."""

@@ -7,21 +7,30 @@ import torch
 from torch import Tensor
 
 from ..metrics.degradation_stats import COLOUR_FEATURES, FEATURE_NAMES
-from ..metrics.realism import stats_frechet
+from ..metrics.degradation_stats import feature_columns
+from ..metrics.frechet import frechet_between
+from ..metrics.units import RealUnits
 from .space import SearchSpace
 
 
 def shifts(real: Tensor, synth: Tensor) -> dict[str, float]:
-    """Standardised mean difference per statistic: (mean synthetic - mean real) / pooled std."""
-    pooled = torch.cat([real, synth]).to(torch.float64)
-    std = pooled.std(0).clamp(min=1e-8)
-    diff = (synth.to(torch.float64).mean(0) - real.to(torch.float64).mean(0)) / std
+    """Mean difference per statistic in real units: (mean synthetic - mean real) / real std."""
+    diff = RealUnits.fit(real)(synth).mean(0)
     return {name: round(float(v), 4) for name, v in zip(FEATURE_NAMES, diff)}
 
 
+def real_unit_frechet(real: Tensor, synth: Tensor) -> dict[str, float]:
+    """Fréchet distances in the real set's units (units.py): all statistics, and degradation statistics only."""
+    units = RealUnits.fit(real)
+    a, b = units(real), units(synth)
+    keep = feature_columns(include_colour=False)
+    return {"frechet_all": frechet_between(a, b), "frechet_degradation": frechet_between(a[:, keep], b[:, keep])}
+
+
 def distances(real: Tensor, synth: Tensor, terms: dict[str, float]) -> dict[str, float]:
-    """``evaluate``'s two Fréchet distances (pooled standardisation) and the objective's terms."""
-    out = {k: round(v, 4) for k, v in stats_frechet(real, synth).items()}
+    """Fréchet distances in real units (the same positions as the real LQ in ``--pairs`` mode: the paired
+    distance) and the objective's terms."""
+    out = {k: round(v, 4) for k, v in real_unit_frechet(real, synth).items()}
     out.update({f"objective_{k}" if k != "objective" else k: round(v, 4) for k, v in terms.items()})
     return out
 
@@ -49,7 +58,7 @@ def format_table(report: dict[str, Any]) -> str:
              f"{'distance':<34}{'before':>10}{'after':>10}"]
     for key in before:
         lines.append(f"{key:<34}{before[key]:>10.3f}{after[key]:>10.3f}")
-    lines.append(f"{'shift (synthetic - real) / std':<34}{'before':>10}{'after':>10}")
+    lines.append(f"{'shift (synthetic - real) / real std':<34}{'before':>10}{'after':>10}")
     used = report["settings"]["colour"]
     for name in FEATURE_NAMES:
         mark = "" if used or name not in COLOUR_FEATURES else "  (not fitted)"

@@ -5,23 +5,31 @@ import argparse
 from pathlib import Path
 
 from ..metrics.folder_report import evaluate_folders
+from ..metrics.pairs_report import evaluate_pairs
 from ..atomic import write_json_atomic
 from ..shards.reader import pairs_folder
 from .arg_checks import check_input_file, check_output_file, path_arg
 from .pair_writer import resolve_device
-from .report_table import format_report
+from .report_table import format_pairs_report, format_report
 
 NAME = "evaluate"
-HELP = ("compare synthesized LQ with real LQ (Fréchet distance of degradation statistics, classifier "
-        "two-sample test, optional FID) and with its HQ (PSNR/SSIM)")
+HELP = ("compare synthesized LQ with real LQ (Fréchet distance and KID of degradation statistics, image-disjoint "
+        "classifier two-sample test, each with a bootstrap interval and the real-vs-real null row; optional FID) and "
+        "with its HQ (PSNR/SSIM); or, with --pairs DIR --config CHAIN, chain(H) against the real L of the same scene")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--real", required=True, metavar="DIR", type=path_arg, help="folder of real low-quality images")
-    parser.add_argument("--synth", required=True, metavar="DIR", type=path_arg,
+    parser.add_argument("--real", metavar="DIR", type=path_arg, help="folder of real low-quality images")
+    parser.add_argument("--synth", metavar="DIR", type=path_arg,
                         help="folder of synthesized LQ images, or a 'synthesize' output folder (uses its lq/)")
     parser.add_argument("--hq", metavar="DIR", type=path_arg, help="HQ images matched to the LQ by name, for PSNR/SSIM "
                                                     "(default: SYNTH/gt of a 'synthesize' output folder)")
+    parser.add_argument("--pairs", metavar="DIR", type=path_arg,
+                        help="real pairs DIR/gt + DIR/lq: content-matched measures of chain(H) against the real L at "
+                             "the same patch positions (needs --config; replaces --real/--synth)")
+    parser.add_argument("--config", metavar="NAME|YAML", type=path_arg, help="the chain for --pairs")
+    parser.add_argument("--synthesis-seeds", default="0", metavar="S1,S2,...",
+                        help="with --pairs: synthesis seeds, one row each (default 0)")
     parser.add_argument("--out", metavar="FILE", type=path_arg, help="write the report as JSON here")
     parser.add_argument("--seed", type=int, default=0, help="seed of patch positions and the classifier (default 0)")
     parser.add_argument("--patch-size", type=int, default=32, help="square patch size, a multiple of 8 (default 32)")
@@ -44,8 +52,24 @@ def check_patch_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
 
 
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--synthesis-seeds: expected comma-separated integers, got {text!r}") from None
+    if not seeds:
+        raise ValueError("--synthesis-seeds: expected at least one seed")
+    return seeds
+
+
 def run(args: argparse.Namespace) -> int:
     check_patch_args(args)
+    if args.pairs is not None:
+        return _run_pairs(args)
+    if args.config is not None:
+        raise ValueError("--config is used with --pairs only")
+    if args.real is None or args.synth is None:
+        raise ValueError("pass --real DIR and --synth DIR, or --pairs DIR --config CHAIN")
     if args.out:
         check_output_file(Path(args.out), "--out")
     if args.inception_weights:
@@ -56,6 +80,25 @@ def run(args: argparse.Namespace) -> int:
                                   classifier=not args.no_classifier, inception_weights=args.inception_weights,
                                   device=resolve_device(args.device), progress=not args.no_progress)
     print(format_report(report))
+    if args.out:
+        print(f"report written to {write_json_atomic(args.out, report)}")
+    return 0
+
+
+def _run_pairs(args: argparse.Namespace) -> int:
+    if args.config is None:
+        raise ValueError("--pairs needs --config CHAIN (the chain whose LQ of each H is compared with the real L)")
+    for option in ("real", "synth", "hq", "inception_weights"):
+        if getattr(args, option) is not None:
+            raise ValueError(f"--pairs replaces --real/--synth/--hq/--inception-weights; drop --{option.replace('_', '-')}")
+    seeds = _seeds(args.synthesis_seeds)
+    if args.out:
+        check_output_file(Path(args.out), "--out")
+    with pairs_folder(args.pairs) as pairs:
+        report = evaluate_pairs(pairs, args.config, seeds=seeds, patch_size=args.patch_size,
+                                patches_per_image=args.patches_per_image, seed=args.seed, steps=args.steps,
+                                classifier=not args.no_classifier, device=resolve_device(args.device))
+    print(format_pairs_report(report))
     if args.out:
         print(f"report written to {write_json_atomic(args.out, report)}")
     return 0

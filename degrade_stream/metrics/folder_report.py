@@ -10,13 +10,15 @@ import torch
 from tqdm import tqdm
 
 from ..io import flat_name, list_images, load_image
-from .patches import folder_patches
-from .realism import realism_report
+from .image_patches import folder_patch_set
+from .realism import RealReference, Settings
+from .scale import scale_warning, size_distribution
 from .structure import structure_scores, summarize_psnr
 
 _VARIANT_SUFFIX = re.compile(r"_v\d+$")
 MIN_PATCHES_FRECHET = 2  # a covariance needs two samples (frechet.py)
 MIN_PATCHES_CLASSIFIER = 4  # a train and a test half of at least two per class (two_sample.py)
+MIN_IMAGES_CLASSIFIER = 2  # one image to train on and one to test on, per class
 
 
 def synth_layout(synth: str | os.PathLike, hq: str | os.PathLike | None) -> tuple[Path, Path | None]:
@@ -77,8 +79,14 @@ def check_patch_counts(counts: dict[str, tuple[Path, int]], classifier: bool, pa
 def evaluate_folders(real: str | os.PathLike, synth: str | os.PathLike, hq: str | os.PathLike | None = None,
                      patch_size: int = 32, patches_per_image: int = 64, seed: int = 0, steps: int = 300,
                      classifier: bool = True, inception_weights: str | os.PathLike | None = None,
-                     device: torch.device | str = "cpu", progress: bool = False) -> dict[str, Any]:
-    """The full evaluation report as a JSON-safe dict (``progress``: bars over the work on stderr)."""
+                     device: torch.device | str = "cpu", progress: bool = False,
+                     reference: RealReference | None = None) -> dict[str, Any]:
+    """The full evaluation report as a JSON-safe dict (``progress``: bars over the work on stderr).
+
+    Realism: ``report["realism"]["synth"]`` (real half A vs the synthesized LQ) and ``["null"]`` (half A vs
+    half B), in the real set's units, each with bootstrap intervals; ``reference`` reuses the real side
+    (``sweep`` measures every t against one).
+    """
     real_dir = Path(real)
     if not real_dir.is_dir():
         raise FileNotFoundError(f"--real: not a folder: {real_dir}")
@@ -90,15 +98,31 @@ def evaluate_folders(real: str | os.PathLike, synth: str | os.PathLike, hq: str 
     }
     if hq_dir is not None:
         report["structure"] = structure_report(hq_dir, lq_dir, device, progress)
-    real_patches, real_skipped = folder_patches(real_dir, patch_size, patches_per_image, seed, progress=progress)
-    synth_patches, synth_skipped = folder_patches(lq_dir, patch_size, patches_per_image, seed, progress=progress)
-    check_patch_counts({"--real": (real_dir, real_patches.shape[0]), "--synth": (lq_dir, synth_patches.shape[0])},
-                       classifier, patches_per_image, patch_size)
-    report["realism"] = realism_report(real_patches, synth_patches, seed=seed, steps=steps,
-                                       classifier=classifier, device=device)
-    report["realism"]["skipped"] = real_skipped + synth_skipped
+    if reference is None:
+        reference = real_reference(real_dir, patch_size, patches_per_image, seed, steps, classifier, device, progress)
+    synth_set = folder_patch_set(lq_dir, patch_size, patches_per_image, seed, progress=progress)
+    check_patch_counts({"--real": (real_dir, int(reference.half_a.groups.numel())),
+                        "--synth": (lq_dir, int(synth_set.groups.numel()))}, classifier, patches_per_image, patch_size)
+    if classifier and synth_set.group_count < MIN_IMAGES_CLASSIFIER:
+        raise ValueError(f"--synth {lq_dir}: {synth_set.group_count} usable image; the image-disjoint classifier "
+                         f"needs at least {MIN_IMAGES_CLASSIFIER} (or pass --no-classifier)")
+    report["sizes"] = {"real": reference.sizes, "synth": size_distribution(synth_set.sizes)}
+    report["scale_warning"] = scale_warning(reference.sizes, report["sizes"]["synth"])
+    report["realism"] = reference.report(synth_set)
+    report["realism"]["skipped"] = reference.skipped + synth_set.skipped
     if inception_weights is not None:
         from .fid import fid_between_folders
 
         report["fid"] = fid_between_folders(real_dir, lq_dir, inception_weights, device)
     return report
+
+
+def real_reference(real_dir: Path, patch_size: int, patches_per_image: int, seed: int, steps: int, classifier: bool,
+                   device: torch.device | str, progress: bool) -> RealReference:
+    """The real side (units, halves, null row, size distribution) of the real LQ folder."""
+    real_set = folder_patch_set(real_dir, patch_size, patches_per_image, seed, progress=progress)
+    try:
+        reference = RealReference(real_set, Settings(seed=seed, steps=steps, classifier=classifier, device=str(device)))
+    except ValueError as err:
+        raise ValueError(f"--real {real_dir}: {err}") from None
+    return reference

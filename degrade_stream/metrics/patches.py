@@ -1,4 +1,8 @@
-"""Patches for realism statistics: fixed-size crops whose origins lie on the 8-pixel grid.
+"""Overlapping patches at random 8-px-grid origins: the common random numbers of ``calibrate``.
+
+Used where real and synthetic patches sit at the same positions of the same content (calibration
+crops), so overlap cannot leak content between the two sides. Every two-sample comparison uses the
+non-overlapping, grouped patches of image_patches.py instead.
 
 JPEG's 8x8 block grid starts at the image origin (ITU-T T.81, sec. A.2), so the 8-px alignment keeps the
 block boundaries at the same place in every patch, and the blockiness statistic measures the codec, not
@@ -6,14 +10,8 @@ the crop phase.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import torch
 from torch import Tensor
-from tqdm import tqdm
-
-from ..io import list_images, load_image
 
 GRID = 8
 
@@ -34,37 +32,3 @@ def extract_patches(image: Tensor, size: int, count: int, generator: torch.Gener
     pick = torch.randperm(ny * nx, generator=generator)[:count]  # row-major origin numbers, as before
     ys, xs = (pick // nx * GRID).tolist(), (pick % nx * GRID).tolist()
     return torch.stack([image[:, y:y + size, x:x + size] for y, x in zip(ys, xs)]).contiguous()
-
-
-def folder_patches(folder: str | os.PathLike, size: int = 32, per_image: int = 64, seed: int = 0,
-                   max_images: int | None = None, progress: bool = False) -> tuple[Tensor, list[str]]:
-    """Patches from every readable image under ``folder`` and the list of files skipped (with reasons).
-
-    Patch positions are drawn from a generator seeded by (seed, image index), so the same folder
-    and seed always give the same patches. ``progress`` draws a bar over the images on stderr.
-    """
-    paths = list_images(folder)
-    if max_images is not None:
-        paths = paths[:max_images]
-    if not paths:
-        raise ValueError(f"no image files under {folder}")
-    chunks: list[Tensor] = []
-    skipped: list[str] = []
-    for index, path in enumerate(tqdm(paths, desc=f"patches {Path(folder).name}", unit="image", disable=not progress,
-                                      dynamic_ncols=True, leave=False)):
-        try:
-            image = load_image(path)
-        except ValueError as err:
-            skipped.append(str(err))
-            continue
-        generator = torch.Generator().manual_seed(seed * 1_000_003 + index)
-        patches = extract_patches(image, size, per_image, generator)
-        if patches.shape[0] == 0:
-            skipped.append(f"{Path(path).name}: smaller than a {size}x{size} patch")
-            continue
-        chunks.append(patches)
-    if not chunks:
-        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        raise ValueError(f"no usable images under {folder} (need at least {size}x{size} px): "
-                         f"{'; '.join(skipped[:3])}{more}")
-    return torch.cat(chunks), skipped

@@ -1,8 +1,9 @@
 """The rows of ``degrade-stream compare-chains``: for each chain, realism against real LQ on the same scenes
 and the restoration of real LQ by a restorer trained on that chain's pairs.
 
-Realism: chain(H) of every pair vs its real L, as ``evaluate`` measures it (metrics/realism.py: Fréchet
-distance of degradation statistics, classifier two-sample test) plus per-pair PSNR/SSIM(chain(H), L).
+Realism: chain(H) of every pair vs its real L of the same scene at the same patch positions, as
+``evaluate --pairs`` measures it (metrics/paired.py: per-pair PSNR/SSIM, paired Fréchet distance and KID of
+degradation statistics in the real L's units, classifier split by scene; bootstrap intervals over scenes).
 Downstream: one ResidualRestorer per (chain, seed), same network, steps and crops for every chain, then
 PSNR/SSIM(restorer(L), H) on the test pairs (centre crops of ``eval_crop`` px, or whole images with 0).
 """
@@ -16,8 +17,9 @@ import torch
 from torch import Tensor
 
 from ..core.chain import Chain
-from ..metrics.patches import extract_patches
-from ..metrics.realism import realism_report
+from ..core.quantize import quantize8
+from ..metrics.paired import paired_measures
+from ..metrics.realism import Settings as RealismSettings
 from ..metrics.structure import structure_scores
 from ..stream.seeds import sample_seeds
 from .pairs import PairSet
@@ -49,21 +51,11 @@ def synthesize(chain: Chain, pairs: PairSet, seed: int = 0) -> list[Tensor]:
     return out
 
 
-def _patches(images: Sequence[Tensor], s: Settings, seed: int) -> Tensor:
-    chunks = [extract_patches(im, s.patch_size, s.patches_per_image,
-                              torch.Generator().manual_seed(seed * 1_000_003 + i)) for i, im in enumerate(images)]
-    return torch.cat(chunks)
-
-
 def realism_on_pairs(chain: Chain, pairs: PairSet, s: Settings) -> dict[str, Any]:
-    """Fréchet distances, classifier accuracy and mean per-pair PSNR/SSIM of chain(H) vs the real L."""
-    synth = synthesize(chain, pairs)
-    report = realism_report(_patches(pairs.lq, s, 0), _patches(synth, s, 0), seed=0, steps=s.classifier_steps,
-                            device=s.device)
-    scores = [structure_scores(lq, sy) for lq, sy in zip(pairs.lq, synth)]
-    report["pair_psnr"] = statistics.mean(p for p, _ in scores)
-    report["pair_ssim"] = statistics.mean(q for _, q in scores)
-    return report
+    """Content-matched measures of chain(H) (8-bit levels, as written) vs the real L, each with its interval."""
+    synth = [quantize8(x) for x in synthesize(chain, pairs)]
+    return paired_measures(pairs.names, pairs.lq, synth, s.patch_size, s.patches_per_image,
+                           RealismSettings(seed=0, steps=s.classifier_steps, device=s.device))
 
 
 def centre_crop(image: Tensor, size: int) -> Tensor:
