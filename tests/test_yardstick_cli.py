@@ -59,3 +59,19 @@ def test_evaluate_warns_when_the_lq_scales_differ(tmp_path):
     report = json.loads(out.read_text())
     assert report["sizes"]["real"]["short_side_median"] == 224 and report["sizes"]["synth"]["short_side_median"] == 64
     assert "--match-scale" in report["scale_warning"]
+
+
+def test_synthesize_match_scale_downscales_large_hq_and_never_upscales_small_hq(tmp_path):
+    for i in range(3):
+        _write(tmp_path / "real" / f"r{i}.png", (40, 48), i)  # real LQ short side median 40
+    _write(tmp_path / "hq" / "large.png", (240, 200), 1)  # bicubic x4 -> LQ 160: downscaled to 200 x 160 -> 40 px
+    _write(tmp_path / "hq" / "small.png", (96, 120), 2)  # LQ 24 < 40: kept as it is
+    out = tmp_path / "pairs"
+    result = run_cli("synthesize", "--config", "bicubic", "--hq", tmp_path / "hq", "--out", out,
+                     "--match-scale", tmp_path / "real", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "1 of 2 HQ images downscaled" in result.stdout
+    assert Image.open(out / "lq" / "large.png").size == (40, 48)  # short side 40 = the real median
+    assert Image.open(out / "gt" / "large.png").size == (160, 192)
+    assert Image.open(out / "gt" / "small.png").size == (120, 96)  # never upscaled
+    assert Image.open(out / "lq" / "small.png").size == (30, 24)

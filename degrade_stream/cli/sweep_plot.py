@@ -21,8 +21,11 @@ def plot_sweep(rows: Sequence[dict[str, Any]], path: Path) -> bool:
     fig, realism_axis = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     realism_axis.plot(ts, [r["frechet_degradation"] for r in rows], "o-", color="tab:blue",
                       label="Fréchet distance (degradation stats)")
-    realism_axis.plot(ts, [r["frechet_all"] for r in rows], "s--", color="tab:cyan",
-                      label="Fréchet distance (all stats)")
+    realism_axis.fill_between(ts, [r["frechet_degradation_low"] for r in rows],
+                              [r["frechet_degradation_high"] for r in rows], color="tab:blue", alpha=0.15,
+                              label="95 % interval")
+    realism_axis.axhline(rows[0]["null_frechet_degradation"], color="tab:gray", linestyle="--",
+                         label="null: real vs real")
     realism_axis.set_xlabel("diffusion step t")
     realism_axis.set_ylabel("distance to real LQ (lower = more realistic)")
     psnr_axis = realism_axis.twinx()

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.config import load_chain
 from .arg_checks import path_arg
+from .match_scale import add_match_scale_argument, matched_folder
 from .pair_writer import DEFAULT_SHARD_SIZE, FORMATS, synthesize_pairs
 from .sharding import close, resolve_shard
 
@@ -35,14 +37,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard", metavar="I/N", help="do only share I of N (0-based); under torchrun the "
                                                        "ranks split the work automatically")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_match_scale_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     shard = resolve_shard(args.shard)
     try:
-        summary = synthesize_pairs(args.config, args.hq, args.out, seed=args.seed, variants=args.variants,
-                                   batch_size=args.batch_size, device=args.device, shard=shard,
-                                   progress=not args.no_progress, format=args.format, shard_size=args.shard_size)
+        scale = load_chain(args.config).scale if args.match_scale is not None else 1
+        with matched_folder(args.hq, args.match_scale, scale) as hq_dir:
+            summary = synthesize_pairs(args.config, hq_dir, args.out, seed=args.seed, variants=args.variants,
+                                       batch_size=args.batch_size, device=args.device, shard=shard,
+                                       progress=not args.no_progress, format=args.format,
+                                       shard_size=args.shard_size)
     finally:
         close(shard)
     if shard.is_main or not shard.group:

@@ -135,7 +135,7 @@ def classifier_two_sample_test(real: Tensor, synth: Tensor, real_groups: Tensor,
     generator = torch.Generator().manual_seed(seed)
     real_train, synth_train = group_split(real_groups, synth_groups, shared_groups, generator)
     train_real, train_synth = _balance(real_train.nonzero()[:, 0], synth_train.nonzero()[:, 0], generator)
-    if train_real.numel() < 2:
+    if train_real.numel() == 0:
         raise ValueError("the two-sample test needs patches on both sides of the split")
     raw = torch.cat([high_pass(real[train_real]), high_pass(synth[train_synth])]).to(torch.float32)
     mean = raw.mean(dim=(0, 2, 3), keepdim=True)
