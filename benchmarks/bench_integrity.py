@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import degrade_stream as ds  # noqa: E402
-from degrade_stream.cli.fingerprint import file_fingerprint  # noqa: E402
+from degrade_stream.offline.fingerprint import file_fingerprint  # noqa: E402
 from degrade_stream.io import list_images, load_image  # noqa: E402
 from degrade_stream.stream.cache_identity import hq_fingerprints  # noqa: E402
 from degrade_stream.stream.seeds import content_keys  # noqa: E402

@@ -1,6 +1,6 @@
 """``synthesize`` under torchrun: 1 rank and 3 ranks (gloo, CPU) write the same bytes, variants included.
 
-Batches are planned over the whole folder before the ranks take theirs (cli/pair_plan.py), so a pair's bytes
+Batches are planned over the whole folder before the ranks take theirs (offline/pair_plan.py), so a pair's bytes
 never depend on how many processes share the work. The process is the point here: torchrun starts them."""
 from __future__ import annotations
 

@@ -217,3 +217,104 @@ def test_an_installed_package_declaring_the_entry_point_is_found_without_mocks(t
     assert torch.equal(chain(torch.ones(1, 3, 2, 2), seed=0).lq, torch.full((1, 3, 2, 2), 0.5))
     assert registry.transform_class("ds_test_halve").__module__ == "ds_test_dist_stages"
     monkeypatch.delitem(sys.modules, "ds_test_dist_stages")
+
+
+# --- the whole package: no circle, nothing above cli ---------------------------------------------------
+PACKAGE = ROOT / "degrade_stream"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _arrows(path: Path, modules: set[str], source: str | None = None) -> set[str]:
+    """The modules of ``modules`` that the module at ``path`` imports anywhere (functions and TYPE_CHECKING blocks
+    included): ``from X import a`` gives X.a when that is a module of the package, else X."""
+    text = path.read_text(encoding="utf-8") if source is None else source
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else [])) \
+                if node.level else (node.module or "")
+            found.update(f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names)
+    return {name for name in found if name in modules and name != _module_name(path)}
+
+
+def _graph(extra: dict[Path, str] | None = None) -> dict[str, set[str]]:
+    """module -> the package modules it imports; ``extra`` adds or replaces (path -> source) modules."""
+    paths = {p: None for p in PACKAGE.rglob("*.py")}
+    paths.update(extra or {})
+    modules = {_module_name(p) for p in paths}
+    return {_module_name(p): _arrows(p, modules, text) for p, text in paths.items()}
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected set of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def _arrows_into_cli(graph: dict[str, set[str]]) -> list[str]:
+    cli = "degrade_stream.cli"
+    inside = lambda name: name == cli or name.startswith(cli + ".")  # noqa: E731
+    return sorted(f"{m} imports {t}" for m, targets in graph.items() if not inside(m) for t in targets if inside(t))
+
+
+def test_no_import_circle_in_the_package():
+    graph = _graph()
+    assert len(graph) > 100 and "degrade_stream.degrade.settings" in graph["degrade_stream.degrade.blur_kernels"]
+    assert _circles(graph) == []
+
+
+def test_no_library_module_imports_the_cli():
+    assert _arrows_into_cli(_graph()) == []
+
+
+def test_the_graph_check_finds_a_circle_and_an_arrow_into_the_cli():
+    """The issue's two cases, put back as they were: settings <-> blur_kernels (one side under TYPE_CHECKING) and
+    calibrate importing a CLI helper lazily."""
+    settings = PACKAGE / "degrade" / "settings.py"
+    kernels = PACKAGE / "degrade" / "blur_kernels.py"
+    back = settings.read_text(encoding="utf-8") + "\nfrom .blur_kernels import SINC\n"
+    assert _circles(_graph({settings: back})) == [["degrade_stream.degrade.blur_kernels",
+                                                   "degrade_stream.degrade.settings"]]
+    assert kernels.exists()
+    samples = PACKAGE / "calibrate" / "samples.py"
+    lazy = samples.read_text(encoding="utf-8") + "\n\ndef f():\n    from ..cli import main\n"
+    assert _arrows_into_cli(_graph({samples: lazy})) == ["degrade_stream.calibrate.samples imports "
+                                                         "degrade_stream.cli.main"]
+    typed = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from degrade_stream.cli.main import main\n"
+    assert _arrows_into_cli(_graph({PACKAGE / "stream" / "_probe.py": typed})) == [
+        "degrade_stream.stream._probe imports degrade_stream.cli.main"]

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 import degrade_stream as ds
-from degrade_stream.cli.min_size import chain_min_side
 from degrade_stream.core.config import named_configs
 from degrade_stream.core.transform import Transform
 from degrade_stream.degrade.face import MIN_LQ_SIDE as FACE_MIN_LQ_SIDE, FaceDegradation
@@ -46,7 +45,7 @@ def _expected(name: str) -> tuple[ds.Chain, int]:
 @pytest.mark.parametrize("name", HANDCRAFTED + list(CUSTOM))
 def test_min_side_runs_and_one_pixel_less_fails(name):
     chain, side = _expected(name)
-    assert chain_min_side(chain) == side
+    assert chain.min_input_side == side
     assert _runs(chain, side, side) and _runs(chain, side, side + 5)
     if side > 1:
         assert not _runs(chain, side - 1, side) and not _runs(chain, side, side - 1)
@@ -63,5 +62,14 @@ class _NeedsFifty(Transform):
 
 def test_a_plugin_stage_states_its_own_bound():
     bicubic = ds.load_chain("bicubic").stages[0]
-    assert chain_min_side(ds.Chain([_NeedsFifty(), bicubic])) == 50
-    assert chain_min_side(ds.Chain([bicubic, _NeedsFifty()])) == 50 * 4
+    assert ds.Chain([_NeedsFifty(), bicubic]).min_input_side == 50
+    assert ds.Chain([bicubic, _NeedsFifty()]).min_input_side == 50 * 4
+
+
+def test_every_built_in_stage_states_its_bound_through_the_protocol():
+    """Each stage says its own minimum (no list of classes elsewhere): a resize needs its scale, a model stage an
+    LQ of 8 px at its scale (also when resized back), the blocks and the refiner any size."""
+    chain = ds.load_chain({"stages": [{"type": "resize", "scale": 3}, {"type": "classical", "scale": 2,
+                                                                       "resize_back": True}, {"type": "blur"}]})
+    assert [stage.min_input_side for stage in chain.stages] == [3, 16, 1]
+    assert chain.min_input_side == 48

@@ -146,9 +146,9 @@ def test_schedule_timesteps_have_an_upper_bound():
 def test_train_ddpm_refuses_a_run_the_machine_cannot_hold_and_leaves_no_out(tmp_path, no_build, monkeypatch):
     """Within every bound, but the memory the run needs exceeds the machine's: refused before anything is
     built or written, naming the keys."""
-    from degrade_stream.diffusion import size_limits
+    from degrade_stream.diffusion import memory
 
-    monkeypatch.setattr(size_limits, "machine_memory", lambda device: 4 << 30)  # a 4 GiB machine
+    monkeypatch.setattr(memory, "machine_memory", lambda device: 4 << 30)  # a 4 GiB machine
     recipe = micro_train_config(model={"channels": [4096, 4096, 8192], "down_attention": [False] * 3,
                                        "norm_groups": 32, "head_dim": None, "layers_per_block": 4},
                                 batch_size=64, crop=512).to_dict()

@@ -16,7 +16,6 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ..cli.min_size import chain_min_side
 from ..core.chain import Chain
 from ..io import list_images, load_image
 from ..metrics.patches import extract_patches
@@ -91,9 +90,9 @@ def crop_side(chain: Chain, sizes: dict[str, tuple[int, int]], patch_size: int, 
     """The HQ crop side: ``crop`` (default 64 LQ px x the chain's scale), shrunk to the smallest image, on the
     grid of 8 x scale; an error naming the image when one is smaller than the chain or a patch needs."""
     step = 8 * max(1, chain.scale)
-    lq_scale = max(1, chain_min_side(chain) // 8)  # a resize_back model still needs 8 LQ px per side inside
+    lq_scale = max(1, chain.min_input_side // 8)  # a resize_back model still needs 8 LQ px per side inside
     want = crop if crop is not None else DEFAULT_LQ_CROP * max(chain.scale, lq_scale)
-    need = max(chain_min_side(chain), patch_size * chain.scale, step)
+    need = max(chain.min_input_side, patch_size * chain.scale, step)
     name, (h, w) = min(sizes.items(), key=lambda kv: min(kv[1]))
     side = min(want, min(h, w)) // step * step
     if side < need:

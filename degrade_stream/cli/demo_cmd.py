@@ -23,7 +23,6 @@ from ..core.config import chain_from_dict, resolve_config
 from .arg_checks import path_arg
 from .contact_sheet import save_contact_sheet
 from .demo_inputs import GROUPS, prepare_inputs, select_images
-from .min_size import chain_min_side
 from .fixed_step import config_at_step, parse_steps
 from .output_folder import check_out_path
 from .pair_writer import synthesize_pairs
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     runs = _runs(steps, face_steps)
     min_side = {group: 1 for group in GROUPS}
     for group, config, _, _ in runs:  # a t beyond a model's steps is refused before the first folder is written
-        min_side[group] = max(min_side[group], chain_min_side(chain_from_dict(config)))
+        min_side[group] = max(min_side[group], chain_from_dict(config).min_input_side)
     hq = Path(args.hq) if args.hq is not None else None
     with tempfile.TemporaryDirectory(prefix="degrade_stream_demo_") as tmp:
         names = prepare_inputs(select_images(hq, args.limit), hq, args.faces, args.size, min_side, Path(tmp))

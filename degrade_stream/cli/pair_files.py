@@ -23,7 +23,7 @@ from torch import Tensor
 
 from ..atomic import atomic_target, write_bytes_atomic
 from ..io import encode_png
-from .pair_plan import PairUnit
+from ..offline.pair_plan import PairUnit
 
 #: errno values that mean "this name cannot be written here", not "the disk or folder is unusable".
 NAME_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EILSEQ, errno.EINVAL})

@@ -26,13 +26,12 @@ from ..core.config import load_chain, resolve_config
 from ..core.device import resolve_device
 from ..core.seed_domain import canonical_seed
 from ..shards.format import webdataset
-from .fingerprint import Fingerprint, file_fingerprint
+from ..offline.fingerprint import Fingerprint, file_fingerprint
 from .output_folder import (PARTS_DIR, finished_pairs, merge_records, prepare_output, remove_stale_temp_files,
                             retract_pairs)
 from .pair_files import gt_relpath, lq_relpath, write_batch_files
-from .pair_record import load_batch, lq_record, run_chain
-from .min_size import chain_min_side
-from .pair_plan import PairPlan, PairUnit, plan_pairs
+from ..offline.pair_record import load_batch, lq_record, run_chain
+from ..offline.pair_plan import PairPlan, PairUnit, plan_pairs
 from .shard_writer import ShardWriter, merge_shard_records, plan_shards, shard_records
 from .sharding import Shard, barrier, sum_over_shards
 
@@ -75,7 +74,7 @@ def synthesize_pairs(config: str | os.PathLike | Mapping[str, Any], hq_dir: str 
     seed = canonical_seed(seed, "--seed")  # any integer, reduced modulo 2**64 (core/seed_domain.py)
     if format not in FORMATS:
         raise ValueError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
-    plan: PairPlan = plan_pairs(hq_dir, chain.scale, variants, batch_size, min_side=chain_min_side(chain),
+    plan: PairPlan = plan_pairs(hq_dir, chain.scale, variants, batch_size, min_side=chain.min_input_side,
                                 out_dir=out)
     run_info = {"config_hash": chain.config_hash(), "seed": int(seed), "variants": int(variants),
                 "scale": chain.scale, "degrade_stream": __version__}

@@ -29,10 +29,10 @@ from ..core.chain import Chain
 from ..io import encode_png
 from ..shards.format import SHARD_GLOB, SHARD_PATTERN, lq_member, shard_name
 from ..shards.writer import pair_sample, write_shard
-from .fingerprint import Fingerprint, file_fingerprint
+from ..offline.fingerprint import Fingerprint, file_fingerprint
 from .output_folder import PARTS_DIR, SHARDS_FILE, locked, read_jsonl, read_skipped, write_skipped
-from .pair_plan import PairPlan, PairUnit
-from .pair_record import load_batch, lq_record, run_chain
+from ..offline.pair_plan import PairPlan, PairUnit
+from ..offline.pair_record import load_batch, lq_record, run_chain
 
 
 @dataclass(frozen=True)

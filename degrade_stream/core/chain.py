@@ -47,6 +47,17 @@ class Chain:
         """Overall down-scaling factor (HQ size / LQ size)."""
         return math.prod(int(getattr(s, "scale", 1)) for s in self.stages)
 
+    @property
+    def min_input_side(self) -> int:
+        """The smallest height and width (each) of an HQ image that every stage accepts. Sizes shrink by each
+        stage's ``scale``, so the bound is folded from the last stage back to the first: stage k needs
+        max(its own ``min_input_side``, (what stage k + 1 needs) x its scale)."""
+        need = 1
+        for stage in reversed(self.stages):
+            own = max(1, int(getattr(stage, "min_input_side", 1)))
+            need = max(own, need * max(1, int(getattr(stage, "scale", 1))))
+        return need
+
     def __call__(self, hq: Tensor, seed: int | Tensor | None = None, params: list[Params] | None = None,
                  check: bool = True) -> ChainResult:
         """Synthesize LQ from an HQ batch (B,3,H,W) in [0,1]: from ``seed``, or replayed from ``params``.

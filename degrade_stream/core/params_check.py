@@ -8,7 +8,7 @@ stage and the path of the param, e.g. ``params[0]['noise1']['sigma']``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 import torch
 from torch import Tensor
@@ -16,11 +16,16 @@ from torch import Tensor
 from .checks import LIMIT
 from .errors import short_repr
 
-if TYPE_CHECKING:
-    from .transform import Transform
+
+class Stage(Protocol):
+    """What the checks use of a stage (a ``Transform``, which imports this module)."""
+
+    type_name: str
+
+    def sample_params(self, batch: Tensor, seeds: Tensor) -> Any: ...
 
 
-def check_params_list(params: Any, stages: Sequence["Transform"]) -> list[Any]:
+def check_params_list(params: Any, stages: Sequence[Stage]) -> list[Any]:
     """``params`` as a list with one entry per stage; a clear error for anything else."""
     if isinstance(params, Mapping) or not isinstance(params, (list, tuple)):
         raise ValueError(f"params must be a list with one dict per stage (ChainResult.params), got "
@@ -31,7 +36,7 @@ def check_params_list(params: Any, stages: Sequence["Transform"]) -> list[Any]:
     return list(params)
 
 
-def check_stage_params(stage: "Transform", batch: Tensor, params: Any, where: str) -> None:
+def check_stage_params(stage: Stage, batch: Tensor, params: Any, where: str) -> None:
     """Compare ``params`` with the structure ``stage.sample_params`` gives for ``batch``; ValueError naming
     ``where`` (e.g. ``params[2]``) and the stage on any difference."""
     label = f"{where} (stage {stage.type_name!r})"

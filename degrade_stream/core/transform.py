@@ -46,6 +46,9 @@ class Transform:
     type_name: ClassVar[str] = ""
     #: Spatial down-scaling factor of this stage (output = input / scale); 1 for size-preserving.
     scale: int = 1
+    #: The smallest input height and width (each) this stage accepts on its own; a stage that refuses small
+    #: inputs states its bound (a class attribute or a property), and ``Chain.min_input_side`` combines them.
+    min_input_side: int = 1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

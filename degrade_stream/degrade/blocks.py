@@ -10,13 +10,13 @@ from ..core import salts
 from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
 from ..core.registry import register
 from ..core.transform import Params, Transform
-from .blur_kernels import KERNEL_PAD, build_blur_kernels, crop_kernel, sample_blur_params
+from .blur_kernels import build_blur_kernels, crop_kernel, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .noise import add_noise_on_canvas, sample_noise
 from .quantize import round_to_8bit
 from .resize import resize_per_sample
-from .settings import BlurSettings, NoiseSettings
+from .settings import KERNEL_PAD, BlurSettings, NoiseSettings
 from .usm import usm_sharpen
 
 
@@ -57,6 +57,11 @@ class Resize(Transform):
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         return {"mode": self.random(seeds, batch).categorical(list(self.mode_prob))}
+
+    @property
+    def min_input_side(self) -> int:
+        """One output pixel per side."""
+        return self.scale
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         h, w = batch.shape[-2:]

@@ -10,26 +10,17 @@ covariance, beta and plateau shape), so distributions can be compared with ``ran
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-from ..core.checks import check_range
-from ..core.errors import ConfigError
 from ..core.random import SampleRandom
 from .kernel_grid import kernel_grid, mask_and_normalise
+from .settings import KINDS, BlurSettings
 from .sinc_kernel import sinc_kernel_values
 
-if TYPE_CHECKING:  # settings.py imports this module's constants
-    from .settings import BlurSettings
-
-#: Kernel kinds, in the order of Real-ESRGAN's ``kernel_list``; SINC is drawn separately (``sinc_prob``).
-KINDS = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso")
+#: the kind index of a sinc kernel, after ``settings.KINDS`` (drawn separately, with ``sinc_prob``)
 SINC = len(KINDS)
-KERNEL_PAD = 21  # Real-ESRGAN pads every kernel to 21x21
-#: Real-ESRGAN x4plus defaults (options/train_realesrnet_x4plus.yml).
-DEFAULT_KIND_PROBS = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03)
 
 
 def sample_blur_params(rng: SampleRandom, settings: BlurSettings) -> dict[str, Tensor]:
@@ -87,14 +78,6 @@ def build_blur_kernels(params: dict[str, Tensor], size: int = 21) -> Tensor:
         omega = params["omega"].to(device, torch.float64)[sinc_rows]
         kern = kern.index_copy(0, sinc_rows, sinc_kernel_values(omega, size))
     return mask_and_normalise(kern, params["size"]).to(torch.float32)
-
-
-def odd_kernel_range(name: str, value: tuple[int, int]) -> tuple[int, int]:
-    """A [min, max] kernel-size range of odd sizes up to 21."""
-    lo, hi = check_range(name, value, low=1, high=KERNEL_PAD, integer=True)
-    if lo % 2 == 0 or hi % 2 == 0:
-        raise ConfigError(name, f"kernel sizes must be odd, got {list(value)}")
-    return int(lo), int(hi)
 
 
 def crop_kernel(kernel: Tensor, size: int) -> Tensor:

@@ -15,13 +15,13 @@ from ..core import salts
 from ..core.checks import check_choice, check_range
 from ..core.registry import register
 from ..core.transform import Params
-from .blur_kernels import KERNEL_PAD, build_blur_kernels, crop_kernel, sample_blur_params
+from .blur_kernels import build_blur_kernels, crop_kernel, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .model_base import DegradationModel
 from .noise import add_gaussian_noise, sample_gaussian_noise
 from .resize import MODES, resize_per_sample
-from .settings import BlurSettings, NoiseSettings
+from .settings import KERNEL_PAD, BlurSettings, NoiseSettings
 
 
 @register("classical")

@@ -44,14 +44,14 @@ from ..core.registry import register
 from ..core.transform import Params, Transform
 from ..option_files.stage_option import FromOptionFile
 from . import canvas
-from .blur_kernels import KINDS, build_blur_kernels, sample_blur_params
+from .blur_kernels import build_blur_kernels, sample_blur_params
 from .face_colour import colour_jitter_pt, colour_shift, to_gray
 from .fft_filter import filter_fft
 from .jpeg import jpeg_compress
 from .noise import add_noise_on_canvas
 from .quantize import round_to_8bit
 from .resize import MODES, resize
-from .settings import BlurSettings
+from .settings import KINDS, BlurSettings
 
 #: the LQ of the largest downsample must keep this many pixels per side
 MIN_LQ_SIDE = 4
@@ -109,7 +109,7 @@ class FaceDegradation(FromOptionFile, Transform):
 
     @property
     def min_input_side(self) -> int:
-        """The smallest input side: an LQ of MIN_LQ_SIDE px at the largest downsample factor (cli/min_size.py)."""
+        """The smallest input side: an LQ of MIN_LQ_SIDE px at the largest downsample factor (Chain.min_input_side)."""
         return int(-(-MIN_LQ_SIDE * self._largest_factor() // 1))
 
     def _check_size(self, batch: Tensor) -> tuple[int, int]:

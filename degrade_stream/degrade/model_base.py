@@ -21,10 +21,15 @@ class DegradationModel(Transform):
         # the chain's scale reflects the output size: 1 when the LQ is resized back to the HQ size
         self.scale = 1 if resize_back else self.lq_scale
 
+    @property
+    def min_input_side(self) -> int:
+        """An LQ of MIN_LQ_SIDE px per side at this model's scale."""
+        return MIN_LQ_SIDE * self.lq_scale
+
     def lq_size(self, batch: Tensor) -> tuple[int, int]:
         """(h, w) of the LQ before any resize-back; a clear error when the input is too small."""
         h, w = batch.shape[-2:]
-        need = MIN_LQ_SIDE * self.lq_scale
+        need = self.min_input_side
         if h < need or w < need:
             raise ValueError(f"{self.type_name}: input {h}x{w} is too small for scale {self.lq_scale}: "
                              f"needs at least {need}x{need} (an LQ of {MIN_LQ_SIDE}x{MIN_LQ_SIDE} or more)")

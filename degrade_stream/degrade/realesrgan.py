@@ -36,7 +36,7 @@ from ..core.registry import register
 from ..core.transform import Params
 from ..option_files.stage_option import FromOptionFile
 from . import canvas
-from .blur_kernels import KERNEL_PAD, build_blur_kernels, odd_kernel_range, sample_blur_params
+from .blur_kernels import build_blur_kernels, sample_blur_params
 from .filtering import filter_per_sample
 from .diffjpeg import diffjpeg_compress
 from .jpeg import jpeg_compress
@@ -44,7 +44,7 @@ from .model_base import DegradationModel
 from .noise import add_noise_on_canvas, sample_noise
 from .quantize import round_to_8bit
 from .resize import MODES, resize, sample_resize_factor, scaled_size
-from .settings import BlurSettings, NoiseSettings, ResizeSettings
+from .settings import KERNEL_PAD, BlurSettings, NoiseSettings, ResizeSettings, odd_kernel_range
 from .sinc_kernel import sinc_kernels
 from .usm import usm_sharpen
 

@@ -12,7 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.checks import check_prob, check_probs, check_range
-from .blur_kernels import DEFAULT_KIND_PROBS, KINDS, odd_kernel_range
+from ..core.errors import ConfigError
+
+#: Kernel kinds, in the order of Real-ESRGAN's ``kernel_list``; a sinc kernel is drawn separately (``sinc_prob``).
+KINDS = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso")
+KERNEL_PAD = 21  # Real-ESRGAN pads every kernel to 21x21
+#: Real-ESRGAN x4plus defaults (options/train_realesrnet_x4plus.yml).
+DEFAULT_KIND_PROBS = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03)
+
+def odd_kernel_range(name: str, value: tuple[int, int]) -> tuple[int, int]:
+    """A [min, max] kernel-size range of odd sizes up to 21."""
+    lo, hi = check_range(name, value, low=1, high=KERNEL_PAD, integer=True)
+    if lo % 2 == 0 or hi % 2 == 0:
+        raise ConfigError(name, f"kernel sizes must be odd, got {list(value)}")
+    return int(lo), int(hi)
+
 
 #: ``kind_probs`` of Gaussian kernels only: isotropic and anisotropic weights, then zeros for the other kinds.
 _GAUSSIAN_KINDS = 2
@@ -22,7 +36,7 @@ _GAUSSIAN_KINDS = 2
 class BlurSettings:
     """A random blur kernel's distribution (Real-ESRGAN Sec. 3.1).
 
-    ``kind_probs``: weights over ``blur_kernels.KINDS``; ``sinc_prob``: the chance of a sinc kernel instead;
+    ``kind_probs``: weights over ``KINDS``; ``sinc_prob``: the chance of a sinc kernel instead;
     ``sigma_range``: Gaussian sigma (pixels) of each axis; ``betag_range`` / ``betap_range``: the shape beta of
     generalized-Gaussian / plateau kernels; ``size_range``: the odd kernel sizes [min, max] (at most 21).
     """

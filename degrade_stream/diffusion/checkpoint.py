@@ -30,8 +30,7 @@ from torch import Tensor
 from ..atomic import atomic_folder, remove_stale_temps, write_error, write_text_atomic
 from ..core.config import read_yaml
 from .schedule import ScheduleConfig
-from .size_limits import parameter_shapes
-from .unet import UNetConfig
+from .unet import UNetConfig, parameter_shapes
 from .weights_check import check_dtypes, check_specs, specs_of, tensor_specs
 
 MODEL_FILE = "model.safetensors"

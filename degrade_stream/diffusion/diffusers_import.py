@@ -18,8 +18,8 @@ from ..core.errors import ConfigError, short_repr
 from ..core.yaml_limits import MAX_BYTES
 from .diffusers_schedule import schedule_from_scheduler_config
 from .schedule import ScheduleConfig
-from .size_limits import MAX_LEVELS, parameter_shapes
-from .unet import UNetConfig
+from .size_limits import MAX_LEVELS
+from .unet import UNetConfig, parameter_shapes
 from .weights_check import FLOAT_NAMES, TensorSpec, check_dtypes, check_specs, specs_of, tensor_specs
 
 WEIGHT_FILES = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")

@@ -28,7 +28,7 @@ from .checkpoint import (check_checkpoint_weights, list_checkpoints, load_state_
 from .colour_space import ColourSpace
 from .ema import EMA
 from .schedule import NoiseSchedule, make_schedule
-from .size_limits import check_training_fits
+from .memory import check_training_fits
 from .train_config import TrainConfig
 from .train_data import RandomCrops, StepSampler, check_decodable, scan_images
 from .train_init import InitWeights, init_weights

@@ -12,9 +12,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..core.errors import short_repr
-from ..core.errors import ConfigError
-from .size_limits import MAX_LEVELS, check_unet_config
+from ..core.checks import check_int, check_number
+from ..core.errors import ConfigError, short_repr
+from .size_limits import MAX_CHANNELS, MAX_IO_CHANNELS, MAX_LAYERS, MAX_LEVELS, MAX_TIME_DIM
 from .unet_layers import Downsample, ResBlock, SelfAttention, Upsample, timestep_embedding
 
 
@@ -164,3 +164,57 @@ class UNet(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def check_unet_config(config: UNetConfig, path: str = "model") -> None:
+    """Types and bounds of every UNet setting, and their relations; ConfigError naming ``path.key``."""
+    channels = config.channels
+    if not isinstance(channels, tuple) or not 1 <= len(channels) <= MAX_LEVELS:
+        raise ConfigError(f"{path}.channels", f"expected a list of 1 to {MAX_LEVELS} widths, got {short_repr(channels)}")
+    groups = check_int(f"{path}.norm_groups", config.norm_groups, low=1, high=MAX_CHANNELS)
+    for i, c in enumerate(channels):
+        check_int(f"{path}.channels[{i}]", c, low=1, high=MAX_CHANNELS)
+        if c % groups:
+            raise ConfigError(f"{path}.channels[{i}]", f"{c} is not divisible by {path}.norm_groups={groups}")
+    for key in ("down_attention", "up_attention"):
+        flags = getattr(config, key)
+        if flags is None and key == "up_attention":
+            continue
+        if not isinstance(flags, tuple) or len(flags) != len(channels) or not all(isinstance(f, bool) for f in flags):
+            raise ConfigError(f"{path}.{key}", f"expected {len(channels)} values, true/false (one per level of channels "
+                                               f"{list(channels)}), got {short_repr(flags)}")
+    if not isinstance(config.mid_attention, bool) or not isinstance(config.flip_sin_to_cos, bool):
+        raise ConfigError(f"{path}.mid_attention", "mid_attention and flip_sin_to_cos must be true/false")
+    check_int(f"{path}.layers_per_block", config.layers_per_block, low=1, high=MAX_LAYERS)
+    if config.head_dim is not None:
+        head = check_int(f"{path}.head_dim", config.head_dim, low=1, high=MAX_CHANNELS)
+        attended = [c for c, a in zip(channels, config.down_attention + config.up_attention_resolved) if a]
+        attended += [channels[-1]] if config.mid_attention else []
+        for c in attended:
+            if c % head:
+                raise ConfigError(f"{path}.head_dim", f"{head} does not divide the {c} channels of an attention level")
+    check_number(f"{path}.norm_eps", config.norm_eps, 1e-12, 1.0)
+    check_number(f"{path}.dropout", config.dropout, 0.0, 1.0)
+    check_int(f"{path}.in_channels", config.in_channels, low=1, high=MAX_IO_CHANNELS)
+    check_int(f"{path}.out_channels", config.out_channels, low=1, high=MAX_IO_CHANNELS)
+    if config.time_dim is not None:
+        check_int(f"{path}.time_dim", config.time_dim, low=1, high=MAX_TIME_DIM)
+    check_number(f"{path}.freq_shift", config.freq_shift, -1e3, 1e3)
+
+
+def parameter_shapes(config: UNetConfig) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every weight of the UNet of ``config``, from a network built on the meta device."""
+    with torch.device("meta"):
+        model = UNet(config)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def parameter_count(config: UNetConfig) -> int:
+    """The number of weights of the UNet of ``config`` (nothing is allocated)."""
+    total = 0
+    for shape in parameter_shapes(config).values():
+        n = 1
+        for s in shape:
+            n *= s
+        total += n
+    return total

@@ -2,7 +2,7 @@
 
 A safetensors file's header lists every tensor's name, dtype and shape; ``tensor_specs`` reads it without
 loading the data (``safetensors.safe_open``). ``check_specs`` compares them with the shapes of the UNet a
-config describes, computed on the ``meta`` device (size_limits.parameter_shapes): only when every name and
+config describes, computed on the ``meta`` device (unet.parameter_shapes): only when every name and
 shape matches, every dtype is floating point and the file fits in memory is the network allocated and the
 data read. So a config.yaml or config.json claiming a 17 TB network is refused at once, naming the file,
 and integer or bool tensors (which a cast would silently turn into nonsense weights) are refused naming the
@@ -18,7 +18,7 @@ from safetensors import SafetensorError, safe_open
 from torch import Tensor
 
 from ..core.errors import short_repr
-from .size_limits import check_loadable
+from .memory import check_loadable
 
 #: dtypes a weights file may hold (safetensors names and torch dtypes); anything else is refused, not cast
 FLOAT_NAMES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}

@@ -2,7 +2,7 @@
 
 One file per reference defines ``MAPPING`` (an ``OptionMapping``, mapping.py); this package finds them all. Use:
 ``stage_from_options(path)`` / ``chain_from_options(path)`` (the reference is detected from the file, or named),
-``options: path`` in a chain YAML (stages inheriting ``FromOptionFile``), or ``degrade-stream import-options``.
+``options: path`` in a chain YAML (stages inheriting ``stage_option.FromOptionFile``), or ``degrade-stream import-options``.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import yaml
 
 from ..core.errors import ConfigError, closest
 from .mapping import OptionMapping, section_of
-from .stage_option import FromOptionFile
 
 
 def _discover() -> dict[str, OptionMapping]:
@@ -86,5 +85,5 @@ def chain_from_options(source: str | os.PathLike | Mapping[str, Any], reference:
             "stages": [mapping.stage_config(options)]}
 
 
-__all__ = ["FromOptionFile", "MAPPINGS", "OptionMapping", "chain_from_options", "find_mapping", "read_options",
+__all__ = ["MAPPINGS", "OptionMapping", "chain_from_options", "find_mapping", "read_options",
            "section_of", "stage_from_options"]

@@ -6,7 +6,7 @@ Source: xinntao/Real-ESRGAN ``options/train_realesrgan_x4plus.yml`` (commit 0011
 
 - The top-level first- and second-order keys (``resize_prob`` ... ``jpeg_range2``, ``second_blur_prob``) and the
   dataset's kernel keys keep their names. ``kernel_list`` + ``kernel_prob`` become the six weights of
-  ``kernel_prob`` (in ``blur_kernels.KINDS`` order; kinds not listed get 0).
+  ``kernel_prob`` (in ``settings.KINDS`` order; kinds not listed get 0).
 - ``blur_kernel_size`` / ``blur_kernel_size2`` are read by the dataset but never used (its sizes are always
   7..21), so here too: ``kernel_range`` stays [7, 21] whatever they say.
 - ``RealESRGANModel`` always degrades the USM-sharpened GT; ``RealESRNetModel`` does when ``gt_usm`` is true
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..core.errors import ConfigError, closest
-from ..degrade.blur_kernels import KINDS
+from ..degrade.settings import KINDS
 from .mapping import OptionMapping
 
 _SAME = ("scale", "resize_prob", "resize_range", "gaussian_noise_prob", "noise_range", "poisson_scale_range",

@@ -24,10 +24,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..cli.min_size import chain_min_side
-from ..cli.fingerprint import Fingerprint
-from ..cli.pair_record import lq_record, unit_seeds
-from ..cli.pair_plan import MAX_VARIANTS, PairUnit
+from ..offline.fingerprint import Fingerprint
+from ..offline.pair_record import lq_record, unit_seeds
+from ..offline.pair_plan import MAX_VARIANTS, PairUnit
 from ..core.config import load_chain, resolve_config
 from ..core.device import resolve_device
 from ..core.params import params_to
@@ -111,7 +110,7 @@ class PairRows:
         self.chain = load_chain(resolve_config(config, "chains"))
         self.device = resolve_device(device)
         self.chain.to(self.device)
-        self.min_side = chain_min_side(self.chain)
+        self.min_side = self.chain.min_input_side
         self.seed, self.root, self.variants, self.batch_size, self.png = seed, root, variants, batch_size, png
 
     def _rows(self, batch: Mapping[str, Any]) -> list[_Row]:
@@ -124,7 +123,7 @@ class PairRows:
         for value, raw in zip(images, key_values):
             key = row_key(str(raw), self.root) if key_kind == "path" else str(raw)
             fingerprint = {}
-            if kind == "bytes":  # what synthesize records of the file (cli/fingerprint.py)
+            if kind == "bytes":  # what synthesize records of the file (offline/fingerprint.py)
                 fingerprint = Fingerprint(hashlib.sha256(bytes(value)).hexdigest(), len(value)).as_record()
             try:
                 hq = _hq_of(kind, value, key)

@@ -1,7 +1,7 @@
 """Pair rows (rows.PairRows' output) into WebDataset tar shards byte-identical to ``synthesize --format
 webdataset``'s for the same inputs, seed, variants and shard size.
 
-``synthesize`` orders the images by cropped HQ size, then name (cli/pair_plan.py), cuts them into shards of
+``synthesize`` orders the images by cropped HQ size, then name (offline/pair_plan.py), cuts them into shards of
 ``shard_size`` images and writes each image as one sample (cli/shard_writer.py) through
 ``degrade_stream.shards`` (``pair_sample``, ``write_shard``). Rows sorted by (height, width, name, variant),
 e.g. ``dataset.sort(["height", "width", "name", "variant"])`` in Ray Data, give the same order, so the same

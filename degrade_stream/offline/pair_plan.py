@@ -107,7 +107,7 @@ def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size:
     """Plan every pair for the images under ``hq_dir`` (less ``out_dir``); a clear error if there are none.
 
     An image whose crop to a multiple of ``scale`` is under ``min_side`` px in height or width (what
-    the chain needs, see min_size.py), or whose output name is longer than ``out_dir``'s file system
+    the chain needs, see Chain.min_input_side), or whose output name is longer than ``out_dir``'s file system
     takes, is skipped with the reason, so one such file never stops a run.
     """
     if isinstance(variants, bool) or not isinstance(variants, int) or not 1 <= variants <= MAX_VARIANTS:
