@@ -16,8 +16,8 @@ from torch import Tensor
 
 from .checkpoint import EMA_FILE, MODEL_FILE, read_architecture, read_config, read_weights
 from .diffusers_import import read_diffusers_unet
-from .size_limits import parameter_shapes
 from .train_config import TrainConfig
+from .unet import parameter_shapes
 from .weights_check import check_specs, specs_of, tensor_specs
 
 
