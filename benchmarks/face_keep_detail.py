@@ -48,7 +48,7 @@ def main() -> None:
     hq = faces_at_512(args.hq, args.faces, args.out / "hq512")
     base = resolve_config("realesrgan_face_ddpm", "chains")
     print(f"load {os.getloadavg()[0]:.2f}; checkpoint {args.checkpoint}; {args.faces} faces at 512")
-    print("| t | keep_detail | PSNR (dB) | Fréchet degradation | Fréchet all | s per face |")
+    print("| t | keep_detail | PSNR (dB) | Fréchet degradation [95 % CI] | null (real vs real) [CI] | s per face |")
     print("|---|---|---|---|---|---|")
     for t in [int(v) for v in args.t.split(",")]:
         for keep in ((False,) if t == 0 else (False, True)):
@@ -60,9 +60,11 @@ def main() -> None:
             synthesize_pairs(config, hq, folder, seed=0, batch_size=1, device="cpu", progress=False)
             seconds = (time.perf_counter() - start) / args.faces
             report = evaluate_folders(args.real, folder, classifier=False)
-            s, r = report["structure"], report["realism"]
-            print(f"| {t} | {keep} | {s['psnr_mean']:.2f} | {r['frechet_degradation']:.3f} | "
-                  f"{r['frechet_all']:.3f} | {seconds:.1f} |", flush=True)
+            s, r, n = report["structure"], report["realism"]["synth"], report["realism"]["null"]
+            print(f"| {t} | {keep} | {s['psnr_mean']:.2f} | {r['frechet_degradation']:.3f} "
+                  f"[{r['frechet_degradation_ci'][0]:.3f}, {r['frechet_degradation_ci'][1]:.3f}] | "
+                  f"{n['frechet_degradation']:.3f} [{n['frechet_degradation_ci'][0]:.3f}, "
+                  f"{n['frechet_degradation_ci'][1]:.3f}] | {seconds:.1f} |", flush=True)
     print(f"load {os.getloadavg()[0]:.2f}")
 
 

@@ -1,7 +1,8 @@
 """The realism ablation of issue 11: train one DDPM per recipe row with an equal step budget, then
 measure each like ``degrade-stream sweep`` does (synthesize_pairs + evaluate_folders, the functions
 behind the command) at fixed t and over the shipped chain's t range, with the evaluation repeated
-over several seeds (patch positions and classifier) to give the spread.
+over several seeds (patch positions, halves and classifier). Every row carries its null row (real vs
+real, image-disjoint halves) and 95 % bootstrap intervals over images (metrics/realism.py).
 
     OMP_NUM_THREADS=1 python benchmarks/realism_ablation.py --rows benchmarks/realism_rows/r1_*.yaml \
         --lq runs/lq_train.txt --real runs/lq_eval --hq ../shared/data/hq_natural --out runs/ablation
@@ -64,10 +65,15 @@ def measure(chain: dict, hq: str, real: str, pairs: Path, seeds: list[int]) -> l
     rows = []
     for seed in seeds:
         report = evaluate_folders(real, pairs, seed=seed, device="cpu")
-        s, r = report["structure"], report["realism"]
+        s, r, n = report["structure"], report["realism"]["synth"], report["realism"]["null"]
         rows.append({"seed": seed, "psnr": s["psnr_mean"], "below24": s["fraction_below_24db"],
                      "frechet_all": r["frechet_all"], "frechet_deg": r["frechet_degradation"],
-                     "classifier": r["classifier"]["accuracy"], "synth_seconds": round(synth_seconds, 1)})
+                     "frechet_deg_ci": r["frechet_degradation_ci"], "null_frechet_deg": n["frechet_degradation"],
+                     "null_frechet_deg_ci": n["frechet_degradation_ci"], "kid_deg": r["kid_degradation"],
+                     "classifier": r["classifier"]["accuracy"], "classifier_ci": r["classifier"]["accuracy_ci"],
+                     "classifier_failed": r["classifier"]["failed"], "null_classifier": n["classifier"]["accuracy"],
+                     "lq_short_side": report["sizes"]["synth"]["short_side_median"],
+                     "synth_seconds": round(synth_seconds, 1)})
     return rows
 
 

@@ -13,17 +13,19 @@ import sys
 
 import torch
 
-from degrade_stream.metrics.degradation_stats import FEATURE_NAMES, degradation_stats
+from degrade_stream.metrics.degradation_stats import FEATURE_NAMES
 from degrade_stream.metrics.folder_report import synth_layout
-from degrade_stream.metrics.patches import folder_patches
+from degrade_stream.metrics.image_patches import folder_patch_set
+from degrade_stream.metrics.realism import compute_stats
+from degrade_stream.metrics.units import RealUnits
 
 
 def shifts(real: str, synth: str, seed: int = 0, per_image: int = 64) -> dict[str, float]:
     """(mean_synth - mean_real) / std_real for every statistic."""
-    real_stats = degradation_stats(folder_patches(real, 32, per_image, seed)[0]).double()
+    real_stats = compute_stats(folder_patch_set(real, 32, per_image, seed)).stats
     lq_dir, _ = synth_layout(synth, None)
-    synth_stats = degradation_stats(folder_patches(lq_dir, 32, per_image, seed)[0]).double()
-    delta = (synth_stats.mean(0) - real_stats.mean(0)) / real_stats.std(0).clamp(min=1e-8)
+    synth_stats = compute_stats(folder_patch_set(lq_dir, 32, per_image, seed)).stats
+    delta = RealUnits.fit(real_stats)(synth_stats).mean(0)  # in the real set's units (metrics/units.py)
     return {name: round(float(v), 3) for name, v in zip(FEATURE_NAMES, delta)}
 
 

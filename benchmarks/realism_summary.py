@@ -1,5 +1,6 @@
 """Tables of the realism ablation (benchmarks/realism_ablation.py): every row, every t, mean and spread
-(half the max - min range) over the evaluation seeds; writes a CSV with every run and prints markdown.
+(half the max - min range) over the evaluation seeds, beside the null row (real vs real); writes a CSV
+with every run and prints markdown.
 
     python benchmarks/realism_summary.py runs/ablation --csv benchmarks/realism_ablation.csv
 """
@@ -12,7 +13,8 @@ import statistics
 import sys
 from pathlib import Path
 
-METRICS = ("frechet_deg", "frechet_all", "classifier", "psnr", "below24")
+METRICS = ("frechet_deg", "null_frechet_deg", "frechet_all", "kid_deg", "classifier", "null_classifier", "psnr",
+           "below24")
 ORDER = ["t0", "t25", "t50", "t100", "t150", "t250", "range"]
 
 
@@ -48,8 +50,9 @@ def main() -> int:
                 for run in res["runs"]:
                     writer.writerow([res["row"], res["t"], res["train_steps"], run["seed"],
                                      *(f"{run[m]:.5g}" for m in METRICS)])
-    print("| row | t | Fréchet, degradation stats | Fréchet, all stats | classifier accuracy | PSNR(HQ, LQ) dB | below 24 dB |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| row | t | Fréchet, degradation stats | null (real vs real) | classifier accuracy | null classifier "
+          "| PSNR(HQ, LQ) dB | below 24 dB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     by_row: dict[str, dict[str, dict]] = {}
     for res in results:
         by_row.setdefault(res["row"], {})[res["t"]] = res
@@ -58,8 +61,9 @@ def main() -> int:
             if t in by_row[row]:
                 runs = by_row[row][t]["runs"]
                 label = "U[0, 250]" if t == "range" else t[1:]
-                print(f"| {row} | {label} | {cell(runs, 'frechet_deg')} | {cell(runs, 'frechet_all')} | "
-                      f"{cell(runs, 'classifier', 3)} | {cell(runs, 'psnr')} | {cell(runs, 'below24')} |")
+                print(f"| {row} | {label} | {cell(runs, 'frechet_deg')} | {cell(runs, 'null_frechet_deg')} | "
+                      f"{cell(runs, 'classifier', 3)} | {cell(runs, 'null_classifier', 3)} | {cell(runs, 'psnr')} "
+                      f"| {cell(runs, 'below24')} |")
     return 0
 
 

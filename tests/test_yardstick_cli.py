@@ -3,7 +3,6 @@ with named errors and writing nothing."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 from PIL import Image
@@ -75,3 +74,19 @@ def test_synthesize_match_scale_downscales_large_hq_and_never_upscales_small_hq(
     assert Image.open(out / "gt" / "large.png").size == (160, 192)
     assert Image.open(out / "gt" / "small.png").size == (120, 96)  # never upscaled
     assert Image.open(out / "lq" / "small.png").size == (30, 24)
+
+
+def test_calibrate_match_scale_needs_an_hq_folder(tmp_path):
+    pairs = _pairs(tmp_path / "pairs")
+    out = tmp_path / "chain.yaml"
+    result = run_cli("calibrate", "--config", "identity", "--pairs", pairs, "--match-scale", pairs / "lq",
+                     "--out", out, "--budget", "2")
+    assert result.returncode != 0 and "--match-scale needs --hq DIR" in result.stderr
+    assert not out.exists()
+
+
+def test_match_scale_is_documented_in_each_commands_help():
+    for command in ("synthesize", "sweep", "calibrate"):
+        result = run_cli(command, "--help")
+        text = " ".join(result.stdout.split())
+        assert "--match-scale REAL_DIR" in text and "never upscale" in text

@@ -81,7 +81,8 @@ def _report(config: Any, base: Mapping[str, Any], target: str, seed: int, budget
     return {
         "config": str(base.get("name") or config), "target": target, "seed": seed, "budget": budget,
         "evaluated": result.evaluated,
-        "objective": ("Fréchet distance of standardised degradation statistics"
+        "objective": ("Fréchet distance of degradation statistics in the real LQ's units"
+                      + (" at the same positions of the same scenes (the paired distance)" if pairs else "")
                       + (" (with colour)" if colour else "")
                       + (" + mean per-pair squared difference of mean statistics" if pairs else "")),
         "settings": {"crops": int(samples.hq.shape[0]), "crop": int(samples.hq.shape[-1]), "patch_size": patch_size,

@@ -3,6 +3,7 @@ writes the calibrated chain YAML and a JSON report, both atomically, and prints 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from ..atomic import write_json_atomic, write_text_atomic
 from ..calibrate.calibrate import calibrate
 from ..calibrate.report import format_table
 from ..calibrate.search import import_cmaes
-from ..core.config import chain_from_dict
+from ..core.config import chain_from_dict, load_chain
+from .match_scale import add_match_scale_argument, matched_folder
 from .arg_checks import check_output_file, path_arg
 from .pair_writer import resolve_device
 
@@ -46,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=16, help="crops per chain call (default 16)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu; 'auto' for cuda when present)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_match_scale_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,12 +65,17 @@ def run(args: argparse.Namespace) -> int:
         import_cmaes()
     except ImportError as err:  # a missing extra is the user's to fix: one line, not an unexpected error
         raise ValueError(str(err)) from None
+    if args.match_scale is not None and (args.hq is None or not Path(args.hq).is_dir()):
+        raise ValueError("--match-scale needs --hq DIR (a folder of HQ images; with --pairs the scale is the pairs')")
     started = time.perf_counter()
-    result = calibrate(args.config, real=args.real, hq=args.hq, pairs=args.pairs, budget=args.budget,
-                       seed=args.seed, params=params, colour=args.colour, crops=args.crops, crop=args.crop,
-                       patch_size=args.patch_size, patches_per_crop=args.patches_per_crop,
-                       patches_per_image=args.patches_per_image, sigma=args.sigma, batch_size=args.batch_size,
-                       device=resolve_device(args.device), progress=not args.no_progress)
+    matched = matched_folder(args.hq, args.match_scale, load_chain(args.config).scale) \
+        if args.match_scale is not None else contextlib.nullcontext(args.hq)
+    with matched as hq:
+        result = calibrate(args.config, real=args.real, hq=hq, pairs=args.pairs,
+                           budget=args.budget, seed=args.seed, params=params, colour=args.colour, crops=args.crops,
+                           crop=args.crop, patch_size=args.patch_size, patches_per_crop=args.patches_per_crop,
+                           patches_per_image=args.patches_per_image, sigma=args.sigma, batch_size=args.batch_size,
+                           device=resolve_device(args.device), progress=not args.no_progress)
     chain_from_dict(result.config)  # the written YAML must load
     print(format_table(result.report))
     write_json_atomic(report_path, result.report)

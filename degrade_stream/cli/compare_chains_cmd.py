@@ -18,7 +18,8 @@ from .arg_checks import check_output_file, path_arg
 from .pair_writer import resolve_device
 
 NAME = "compare-chains"
-HELP = ("compare chains on real aligned pairs (DIR/gt, DIR/lq): realism of chain(HQ) against the real LQ, "
+HELP = ("compare chains on real aligned pairs (DIR/gt, DIR/lq): content-matched realism of chain(HQ) against the "
+        "real LQ of the same scene (paired Fréchet/KID in real units, classifier split by scene, PSNR; 95 % CIs), "
         "and PSNR/SSIM of real LQ restored by a small restorer trained on each chain's pairs")
 
 
@@ -76,12 +77,18 @@ def check_numbers(args: argparse.Namespace) -> None:
 
 def format_table(report: dict[str, Any]) -> str:
     """A markdown table: one row per chain plus the two baselines."""
-    lines = ["| chain | test Fréchet (deg) | test classifier | test PSNR/SSIM chain(H) vs L | train Fréchet (deg) "
+    lines = ["| chain | test paired Fréchet (deg) [95 % CI] | test classifier by scene, acc [CI] / AUC "
+             "| test PSNR chain(H) vs L [CI] / SSIM | train paired Fréchet (deg) "
              "| restorer(L) vs H PSNR | SSIM |", "|---|---|---|---|---|---|---|"]
     for row in report["rows"]:
         te, tr, r = row["realism"]["test"], row["realism"]["train"], row["restorer"]
-        lines.append(f"| {row['chain']} | {te['frechet_degradation']:.2f} | {te['classifier']['accuracy']:.3f} "
-                     f"| {te['pair_psnr']:.2f} / {te['pair_ssim']:.3f} | {tr['frechet_degradation']:.2f} "
+        c = te["classifier"]
+        classifier = "failed run" if c["failed"] else \
+            f"{c['accuracy']:.2f} [{c['accuracy_ci'][0]:.2f}, {c['accuracy_ci'][1]:.2f}] / {c['auc']:.2f}"
+        lines.append(f"| {row['chain']} | {te['frechet_degradation']:.2f} [{te['frechet_degradation_ci'][0]:.2f}, "
+                     f"{te['frechet_degradation_ci'][1]:.2f}] | {classifier} "
+                     f"| {te['pair_psnr']:.2f} [{te['pair_psnr_ci'][0]:.2f}, {te['pair_psnr_ci'][1]:.2f}] / "
+                     f"{te['pair_ssim']:.3f} | {tr['frechet_degradation']:.2f} "
                      f"| {r['psnr']['mean']:.2f} ± {r['psnr']['std']:.2f} "
                      f"| {r['ssim']['mean']:.4f} ± {r['ssim']['std']:.4f} |")
     b = report["baselines"]
