@@ -108,20 +108,27 @@ def test_a_config_that_is_not_a_yaml_mapping_names_the_file(hq, tmp_path, data_d
 
 
 def test_evaluate_with_too_few_patches_names_the_folders_and_the_options(hq, tmp_path):
-    """Issue 13 item 18: the message used to be 'needs at least 4 patches per set, got 1 and 1' alone."""
-    one = tmp_path / "one"
+    """Issue 13 item 18: the message used to be 'needs at least 4 patches per set, got 1 and 1' alone. Since issue
+    20 the real set is split into image-disjoint halves (the null row): the counts are those of half A."""
+    one, four = tmp_path / "one", tmp_path / "four"
     one.mkdir()
+    four.mkdir()
     Image.new("RGB", (40, 40), (10, 20, 30)).save(one / "a.png")
-    line = _error(run("evaluate", "--real", hq, "--synth", one, "--patches-per-image", "1", "--no-progress"),
+    for i in range(4):
+        Image.new("RGB", (40, 40), (10 + i, 20, 30)).save(four / f"{i}.png")
+    line = _error(run("evaluate", "--real", four, "--synth", one, "--patches-per-image", "1", "--no-progress"),
                   "evaluate")
     assert line.endswith(f"too few patches for the classifier two-sample test, which needs at least 4 per folder: "
-                         f"--real {hq}: 2; --synth {one}: 1; raise --patches-per-image (now 1), add images, lower "
+                         f"--real {four}: 2; --synth {one}: 1; raise --patches-per-image (now 1), add images, lower "
                          f"--patch-size (now 32) or pass --no-classifier (the Fréchet distance needs 2)")
-    line = _error(run("evaluate", "--real", one, "--synth", one, "--patches-per-image", "1", "--no-classifier",
+    line = _error(run("evaluate", "--real", four, "--synth", one, "--patches-per-image", "1", "--no-classifier",
                       "--no-progress"), "evaluate")
     assert line.endswith(f"too few patches for the Fréchet distance, which needs at least 2 per folder: "
-                         f"--real {one}: 1; --synth {one}: 1; raise --patches-per-image (now 1), add images or "
+                         f"--synth {one}: 1; raise --patches-per-image (now 1), add images or "
                          f"lower --patch-size (now 32)")
+    line = _error(run("evaluate", "--real", hq, "--synth", one, "--no-progress"), "evaluate")
+    assert line.endswith(f"--real {hq}: the real set has 2 image(s); the null row splits it into two image-disjoint "
+                         f"halves and needs at least 4 (2 with --no-classifier)")
 
 
 @pytest.mark.parametrize("out, message", [("afile/report.json", "afile is a file, not a folder"),
