@@ -18,10 +18,6 @@ from .match_scale import add_match_scale_argument, matched_folder
 from .arg_checks import check_output_file, path_arg
 from .pair_writer import resolve_device
 
-NAME = "calibrate"
-HELP = ("fit a chain's numeric arguments (ranges, probabilities, kernel settings) so that its LQ of your HQ "
-        "images matches your real LQ images on the degradation statistics (needs the 'calibrate' extra)")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, metavar="NAME|YAML", type=path_arg, help="the chain to start from")

@@ -17,11 +17,6 @@ from ..shards.reader import pairs_folder
 from .arg_checks import check_output_file, path_arg
 from .pair_writer import resolve_device
 
-NAME = "compare-chains"
-HELP = ("compare chains on real aligned pairs (DIR/gt, DIR/lq): content-matched realism of chain(HQ) against the "
-        "real LQ of the same scene (paired Fréchet/KID in real units, classifier split by scene, PSNR; bootstrap CIs), "
-        "and PSNR/SSIM of real LQ restored by a small restorer trained on each chain's pairs")
-
 
 def _int_list(text: str) -> list[int]:
     try:

@@ -6,8 +6,6 @@ import argparse
 from ..core.config import named_configs, read_yaml
 from ..core.errors import closest
 
-NAME = "configs"
-HELP = "list the shipped named configs (degradation chains and DDPM training recipes)"
 
 KINDS = {"chains": "degradation chains (load_chain NAME, --config NAME)",
          "ddpm": "DDPM training recipes (train-ddpm --config NAME)"}

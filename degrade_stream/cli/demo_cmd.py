@@ -27,9 +27,6 @@ from .fixed_step import config_at_step, parse_steps
 from .output_folder import check_out_path
 from .pair_writer import synthesize_pairs
 
-NAME = "demo"
-HELP = ("synthesize pairs from the shipped sample images (Real-ESRGAN + the bundled natural DDPM; the face with "
-        "GFPGAN's and Real-ESRGAN's degradations + the bundled face DDPM) at two t each, and draw contact_sheet.png")
 DEMO_CHAIN = "realesrgan_ddpm"
 FACE_CHAIN = "realesrgan_face_ddpm"
 FACE_LQ_CHAIN = "gfpgan"

@@ -12,11 +12,6 @@ from .arg_checks import check_input_file, check_output_file, path_arg
 from .pair_writer import resolve_device
 from .report_table import format_pairs_report, format_report
 
-NAME = "evaluate"
-HELP = ("compare synthesized LQ with real LQ (Fréchet distance and KID of degradation statistics, image-disjoint "
-        "classifier two-sample test, each with a bootstrap interval and the real-vs-real null row; optional FID) and "
-        "with its HQ (PSNR/SSIM); or, with --pairs DIR --config CHAIN, chain(H) against the real L of the same scene")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--real", metavar="DIR", type=path_arg, help="folder of real low-quality images")

@@ -22,9 +22,6 @@ from ..fit.model import file_sha256, save_model
 from ..fit.pairs import AlignmentBounds
 from .arg_checks import path_arg
 
-NAME = "fit-camera"
-HELP = ("measure a camera's blur kernels, colour, sharpening and noise from aligned pairs (DIR/gt, DIR/lq) and "
-        "write a 'camera' chain (YAML + safetensors) and a JSON report")
 MODEL_FILE, CHAIN_FILE, REPORT_FILE = "camera.safetensors", "camera.yaml", "report.json"
 
 

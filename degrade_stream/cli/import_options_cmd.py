@@ -10,10 +10,6 @@ from ..atomic import write_text_atomic
 from ..core.config import load_chain
 from ..option_files import MAPPINGS, chain_from_options, read_options
 
-NAME = "import-options"
-HELP = ("write a chain YAML from the degradation keys of a Real-ESRGAN / BasicSR options file "
-        "(e.g. options/train_realesrgan_x4plus.yml), read as the reference reads them")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("options", help="the options YAML (its degradation keys are read; the rest is checked)")

@@ -1,4 +1,8 @@
-"""Entry point of ``degrade-stream``: one module per subcommand, each with add_parser() and run()."""
+"""Entry point of ``degrade-stream``: one module per subcommand, each with add_arguments(parser) and run(args).
+
+The subcommands are listed here with their one-line help, and a subcommand's module (with its torch-heavy
+imports) is imported only when that subcommand is parsed: ``degrade-stream --help`` imports none of them.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,25 +10,68 @@ import importlib
 import os
 import sys
 import traceback
-from typing import Sequence
+from typing import Any, Sequence
 
-# Subcommand modules (in degrade_stream.cli); each defines NAME, HELP, add_arguments(parser), run(args) -> int.
-COMMANDS = [
-    "configs_cmd",
-    "train_ddpm_cmd",
-    "synthesize_cmd",
-    "evaluate_cmd",
-    "sweep_cmd",
-    "demo_cmd",
-    "compare_chains_cmd",
-    "calibrate_cmd",
-    "fit_camera_cmd",
-    "import_options_cmd",
-]
+#: subcommand -> (its module in degrade_stream.cli, its one-line help), in the order --help lists them
+COMMANDS: dict[str, tuple[str, str]] = {
+    "configs": ("configs_cmd",
+        'list the shipped named configs (degradation chains and DDPM training recipes)'),
+    "train-ddpm": ("train_ddpm_cmd",
+        'train a DDPM on every image under a folder of real low-quality images (runs under torchrun too)'),
+    "synthesize": ("synthesize_cmd",
+        'write (HQ, LQ) pairs for every image under --hq: OUT/gt/<name>.png, OUT/lq/<name>.png, '
+        'OUT/pairs.jsonl; resumable; exit status 1 when some input files were skipped'),
+    "evaluate": ("evaluate_cmd",
+        'compare synthesized LQ with real LQ (Fréchet distance and KID of degradation statistics, '
+        'image-disjoint classifier two-sample test, each with a bootstrap interval and the real-vs-real '
+        'null row; optional FID) and with its HQ (PSNR/SSIM); or, with --pairs DIR --config CHAIN, '
+        'chain(H) against the real L of the same scene'),
+    "sweep": ("sweep_cmd",
+        'for each fixed diffusion step t: synthesize pairs, measure realism against real LQ and PSNR '
+        'against HQ; writes sweep.csv and sweep.png'),
+    "demo": ("demo_cmd",
+        'synthesize pairs from the shipped sample images (Real-ESRGAN + the bundled natural DDPM; the '
+        "face with GFPGAN's and Real-ESRGAN's degradations + the bundled face DDPM) at two t each, and "
+        'draw contact_sheet.png'),
+    "compare-chains": ("compare_chains_cmd",
+        'compare chains on real aligned pairs (DIR/gt, DIR/lq): content-matched realism of chain(HQ) '
+        'against the real LQ of the same scene (paired Fréchet/KID in real units, classifier split by '
+        'scene, PSNR; bootstrap CIs), and PSNR/SSIM of real LQ restored by a small restorer trained on '
+        "each chain's pairs"),
+    "calibrate": ("calibrate_cmd",
+        "fit a chain's numeric arguments (ranges, probabilities, kernel settings) so that its LQ of your "
+        "HQ images matches your real LQ images on the degradation statistics (needs the 'calibrate' "
+        'extra)'),
+    "fit-camera": ("fit_camera_cmd",
+        "measure a camera's blur kernels, colour, sharpening and noise from aligned pairs (DIR/gt, "
+        "DIR/lq) and write a 'camera' chain (YAML + safetensors) and a JSON report"),
+    "import-options": ("import_options_cmd",
+        'write a chain YAML from the degradation keys of a Real-ESRGAN / BasicSR options file (e.g. '
+        'options/train_realesrgan_x4plus.yml), read as the reference reads them'),
+}
+
+
+class _Subcommands(argparse._SubParsersAction):  # argparse's own subparsers action, given as action=
+    """Subparsers whose arguments come from the subcommand's module, imported when that subcommand is parsed."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        name = values[0]
+        if name in COMMANDS:
+            add_command_arguments(self._name_parser_map[name], name)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def add_command_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    """Import subcommand ``name``'s module and give ``parser`` its arguments and run function (once)."""
+    if parser.get_default("_run") is None:
+        module = importlib.import_module(f"{__package__}.{COMMANDS[name][0]}")
+        module.add_arguments(parser)
+        parser.set_defaults(_run=module.run)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand."""
+    """The top-level parser with every subcommand (their arguments load when one is parsed)."""
     parser = argparse.ArgumentParser(
         prog="degrade-stream",
         description="Realistic (HQ, LQ) training pairs: handcrafted degradation refined by a DDPM "
@@ -32,12 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"degrade-stream {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMANDS:
-        module = importlib.import_module(f"{__package__}.{module_name}")
-        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_Subcommands)
+    for name, (_, summary) in COMMANDS.items():
+        sub.add_parser(name, help=summary, description=summary)
     return parser
 
 

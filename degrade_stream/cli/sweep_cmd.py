@@ -17,9 +17,6 @@ from ..atomic import write_text_atomic
 from .pair_writer import resolve_device, synthesize_pairs
 from .sweep_plot import plot_sweep
 
-NAME = "sweep"
-HELP = ("for each fixed diffusion step t: synthesize pairs, measure realism against real LQ and PSNR "
-        "against HQ; writes sweep.csv and sweep.png")
 COLUMNS = ("t", "pairs", "psnr_mean", "psnr_median", "ssim_mean", "fraction_below_24db",
            "frechet_degradation", "frechet_degradation_low", "frechet_degradation_high",
            "null_frechet_degradation", "null_frechet_degradation_low", "null_frechet_degradation_high",

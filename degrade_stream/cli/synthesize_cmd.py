@@ -9,10 +9,6 @@ from .match_scale import add_match_scale_argument, matched_folder
 from .pair_writer import DEFAULT_SHARD_SIZE, FORMATS, synthesize_pairs
 from .sharding import close, resolve_shard
 
-NAME = "synthesize"
-HELP = ("write (HQ, LQ) pairs for every image under --hq: OUT/gt/<name>.png, OUT/lq/<name>.png, "
-        "OUT/pairs.jsonl; resumable; exit status 1 when some input files were skipped")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, metavar="NAME|YAML", type=path_arg,

@@ -9,9 +9,6 @@ from pathlib import Path
 
 from .arg_checks import path_arg
 
-NAME = "train-ddpm"
-HELP = "train a DDPM on every image under a folder of real low-quality images (runs under torchrun too)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     recipes = shipped_recipes()

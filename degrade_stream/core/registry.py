@@ -1,13 +1,15 @@
 """The transform registry: one explicit key per class, duplicates are an error (unlike BasicSR's).
 
-core imports nothing above it. The built-in stages register when the package is imported
-(``degrade_stream/__init__.py`` imports ``degrade_stream/transforms.py``). A stage from another package
-registers through an entry point in the group ``degrade_stream.stages`` (``name = module:Class``),
-loaded by name the first time an unknown type is looked up, as pytest and setuptools load plugins.
+core imports nothing above it. The package names the module that lists its built-in stages
+(``builtins_from``, called by ``degrade_stream/__init__.py``); the registry imports it, by name, before its
+first lookup, so the stages register when first needed and a bare ``import degrade_stream`` stays light.
+A stage from another package registers through an entry point in the group ``degrade_stream.stages``
+(``name = module:Class``), loaded by name the first time an unknown type is looked up, as pytest and setuptools
+load plugins.
 """
 from __future__ import annotations
 
-from importlib import metadata
+from importlib import import_module, metadata
 from typing import Callable, TypeVar
 
 from .errors import ConfigError, closest, short_repr
@@ -18,6 +20,30 @@ T = TypeVar("T", bound=type)
 ENTRY_POINT_GROUP = "degrade_stream.stages"
 
 _TRANSFORMS: dict[str, type] = {}
+#: modules to import before the first lookup (the built-in stages), and what was registered by then
+_BUILTIN_MODULES: list[str] = []
+_BUILTINS: dict[str, type] = {}
+
+
+def builtins_from(module: str) -> None:
+    """Have the registry import ``module`` (by name) before its first lookup: a list of built-in stages."""
+    if module not in _BUILTIN_MODULES:
+        _BUILTIN_MODULES.append(module)
+
+
+def _load_builtins() -> None:
+    """Import the built-in stage modules not imported yet. What was registered by then stays registered, also
+    when ``_TRANSFORMS`` is replaced later (tests swap it for a copy to leave nothing behind)."""
+    while _BUILTIN_MODULES:
+        module = _BUILTIN_MODULES.pop(0)  # before the import: a stage module may look a stage up on import
+        try:
+            import_module(module)
+        except BaseException:
+            _BUILTIN_MODULES.insert(0, module)
+            raise
+        _BUILTINS.update(_TRANSFORMS)
+    for name, cls in _BUILTINS.items():
+        _TRANSFORMS.setdefault(name, cls)
 
 
 def register(name: str) -> Callable[[T], T]:
@@ -38,6 +64,7 @@ def register(name: str) -> Callable[[T], T]:
 
 def transform_class(name: str, path: str = "type") -> type:
     """The class registered under ``name`` (or by its entry point); a ConfigError naming ``path`` if unknown."""
+    _load_builtins()
     if isinstance(name, str) and name not in _TRANSFORMS:
         _load_entry_point(name, path)
     if not isinstance(name, str) or name not in _TRANSFORMS:
@@ -48,6 +75,7 @@ def transform_class(name: str, path: str = "type") -> type:
 
 def registered_names() -> list[str]:
     """All transform names, sorted: those registered and those declared by an entry point (not loaded)."""
+    _load_builtins()
     return sorted(set(_TRANSFORMS) | set(_entry_points()))
 
 
