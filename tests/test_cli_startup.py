@@ -46,3 +46,14 @@ def test_a_subcommand_still_gets_its_arguments_when_parsed():
 
     args = build_parser().parse_args(["synthesize", "--config", "bicubic", "--hq", "in", "--out", "out"])
     assert args.command == "synthesize" and args.hq == "in" and callable(args._run)
+
+
+def test_every_listed_subcommand_module_defines_its_arguments_and_run():
+    import importlib
+
+    from degrade_stream.cli.main import COMMANDS
+
+    for name, (module_name, summary) in COMMANDS.items():
+        module = importlib.import_module(f"degrade_stream.cli.{module_name}")
+        assert callable(module.add_arguments) and callable(module.run), name
+        assert summary and not hasattr(module, "HELP"), name  # the one-line help lives in COMMANDS only
