@@ -5,7 +5,7 @@ Handcrafted degradation, then refinement by a DDPM trained on real low-quality i
 A Diffusion Approach").
 
 Importing the package loads no torch: the names below load on first use (PEP 562), and the built-in
-stages register the first time the registry looks a stage up (the modules listed in ``transforms.py``).
+stages register the first time the registry looks a stage up (the modules listed in ``registered_stages.py``).
 """
 from importlib import import_module as _import_module
 from pathlib import Path as _Path
@@ -17,7 +17,7 @@ _source_checkout.install(_Path(__file__).resolve().parent)  # plugins/ and confi
 
 from .core import registry as _registry  # noqa: E402  (light: no torch)
 
-_registry.builtins_from(f"{__name__}.transforms")  # the one place the built-in stages are listed
+_registry.builtins_from(f"{__name__}.registered_stages")  # the one place the built-in stages are listed
 
 __version__ = "0.1.0"
 

@@ -66,7 +66,7 @@ def test_yaml_round_trip_and_exact_replay(model_file, tmp_path, hq_batch):
 def test_sample_alone_equals_itself_in_a_shuffled_batch(model_file, hq_batch, threads, monkeypatch):
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
-    monkeypatch.setattr(model_base, "round_to_8bit", lambda x: x)  # unrounded: every last bit shows
+    monkeypatch.setattr(model_base, "quantize8", lambda x: x)  # unrounded: every last bit shows
     try:
         chain = ds.load_chain(_config(model_file))
         seeds = torch.arange(8, dtype=torch.int64) * 7919 + 3

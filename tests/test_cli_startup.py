@@ -10,7 +10,7 @@ import sys
 import pytest
 
 HEAVY = ("torch", "degrade_stream.diffusion", "degrade_stream.metrics", "degrade_stream.degrade",
-         "degrade_stream.stream", "degrade_stream.transforms")
+         "degrade_stream.stream", "degrade_stream.registered_stages")
 
 
 def _loaded_after(argv: list[str]) -> tuple[int, list[str]]:

@@ -19,7 +19,7 @@ def test_quantize8_clamps_then_rounds_half_to_even():
 def test_quantize8_matches_every_former_copy_bit_for_bit():
     g = torch.Generator().manual_seed(3)
     x = torch.rand(4, 3, 17, 19, generator=g) * 1.4 - 0.2
-    assert torch.equal(quantize8(x), (x * 255.0).round().clamp(0.0, 255.0) / 255.0)  # degrade/quantize.py
+    assert torch.equal(quantize8(x), (x * 255.0).round().clamp(0.0, 255.0) / 255.0)
     assert torch.equal(uint8_levels(x), (x.clamp(0, 1) * 255.0).round_().to(torch.uint8))  # stream/cache.py
     inside = x.clamp(0, 1)
     assert torch.equal(quantize8(inside), (inside * 255.0).round() / 255.0)  # cli/pair_writer.py _load_hq

@@ -46,7 +46,7 @@ def test_sample_alone_equals_itself_in_a_shuffled_batch_of_8(name, threads, hq_b
 @pytest.mark.parametrize("size", [(64, 64), (50, 58)], ids=["64x64", "50x58"])
 def test_unrounded_output_is_bit_identical_alone_and_in_a_batch(name, size, threads, hq_batch, monkeypatch):
     # without the final 8-bit rounding, a last-bit difference from a batch-dependent summation order shows
-    monkeypatch.setattr(model_base, "round_to_8bit", lambda x: x)
+    monkeypatch.setattr(model_base, "quantize8", lambda x: x)
     # bsrgan's default JPEG is the 8-bit codec (Pillow): its batched float JPEG shows the arithmetic instead
     chain = ds.load_chain({"stages": [{"type": "bsrgan", "jpeg": "libjpeg"}]} if name == "bsrgan" else name)
     hq = hq_batch[:, :, :size[0], :size[1]].contiguous()

@@ -11,7 +11,7 @@ from degrade_stream.degrade.filtering import filter_per_sample, filter_separable
 from degrade_stream.degrade.jpeg import jpeg_compress
 from degrade_stream.degrade.noise import _levels, add_gaussian_noise, add_poisson_noise
 from degrade_stream.degrade.padding import reflect_pad
-from degrade_stream.degrade.quantize import round_to_8bit
+from degrade_stream.core.quantize import quantize8
 from degrade_stream.degrade.resize import MODES, resize, resize_per_sample
 from degrade_stream.degrade.usm import gaussian_kernel_1d, usm_sharpen
 
@@ -151,9 +151,9 @@ def test_resize_per_sample_modes_equal_single_mode_calls():
     assert torch.allclose(down, F.interpolate(x, size=(15, 20), mode="bicubic", antialias=True))
 
 
-def test_round_to_8bit():
+def test_quantize8_rounds_to_8bit_levels():
     x = torch.tensor([-0.2, 0.0, 0.5, 0.9981, 1.3])
-    out = round_to_8bit(x)
+    out = quantize8(x)
     assert torch.allclose(out * 255, (out * 255).round()) and out.min() == 0 and out.max() == 1
     assert out[2] == 128 / 255
 

@@ -68,7 +68,7 @@ def test_no_core_module_imports_from_above_core():
 
 
 @pytest.mark.parametrize("source", [
-    "from .. import transforms", "from ..transforms import x", "from ..degrade.blocks import Blur",
+    "from .. import registered_stages", "from ..registered_stages import x", "from ..degrade.blocks import Blur",
     "import degrade_stream.stream", "from degrade_stream.cli import main", "from degrade_stream import metrics",
     "def f():\n    from ..diffusion import refine", "from ...plugins import basicsr",
 ])

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from ..core.chain import Chain
-from ..degrade.quantize import round_to_8bit
+from ..core.quantize import quantize8
 from ..metrics.degradation_stats import degradation_stats, feature_columns
 from ..metrics.frechet import frechet_between
 from ..metrics.patches import extract_patches
@@ -46,7 +46,7 @@ def synthesize(chain: Chain, samples: Samples, batch_size: int, device: torch.de
         for start in range(0, samples.hq.shape[0], batch_size):
             hq = samples.hq[start:start + batch_size].to(device)
             seeds = samples.seeds[start:start + batch_size].to(device)
-            outs.append(round_to_8bit(chain(hq, seed=seeds).lq).cpu())
+            outs.append(quantize8(chain(hq, seed=seeds).lq).cpu())
     return torch.cat(outs)
 
 

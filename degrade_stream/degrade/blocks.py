@@ -8,13 +8,13 @@ from torch import Tensor
 
 from ..core import salts
 from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
+from ..core.quantize import quantize8
 from ..core.registry import register
 from ..core.transform import Params, Transform
 from .blur_kernels import build_blur_kernels, crop_kernel, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .noise import add_noise_on_canvas, sample_noise
-from .quantize import round_to_8bit
 from .resize import resize_per_sample
 from .settings import KERNEL_PAD, BlurSettings, NoiseSettings
 from .usm import usm_sharpen
@@ -123,4 +123,4 @@ class Round8(Transform):
         pass
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
-        return round_to_8bit(batch)
+        return quantize8(batch)

@@ -39,6 +39,7 @@ from ..core import salts
 from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
 from ..core.errors import ConfigError
 from ..core.params import select_params
+from ..core.quantize import quantize8
 from ..core.random import derive_seeds
 from ..core.registry import register
 from ..core.transform import Params, Transform
@@ -49,7 +50,6 @@ from .face_colour import colour_jitter_pt, colour_shift, to_gray
 from .fft_filter import filter_fft
 from .jpeg import jpeg_compress
 from .noise import add_noise_on_canvas
-from .quantize import round_to_8bit
 from .resize import MODES, resize
 from .settings import KINDS, BlurSettings
 
@@ -169,7 +169,7 @@ class FaceDegradation(FromOptionFile, Transform):
                                  self.antialias)
         out = to_gray(colour_shift(out, params["jitter_on"], params["jitter_shift"]), params["gray_on"])
         out = colour_jitter_pt(out, params["jitter_pt_on"], params["jitter_pt_order"], params["jitter_pt_factors"])
-        return round_to_8bit(out)
+        return quantize8(out)
 
 
 def _lq_part(x: Tensor, params: Params, lq_hw: list[list[int]], extent: tuple[int, int], antialias: bool) -> Tensor:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from torch import Tensor
 
 from ..core.checks import check_int
+from ..core.quantize import quantize8
 from ..core.transform import Transform
-from .quantize import round_to_8bit
 from .resize import resize
 
 #: The LQ output must keep at least this many pixels per side (one JPEG block).
@@ -37,7 +37,7 @@ class DegradationModel(Transform):
 
     def finish(self, lq: Tensor, hq: Tensor) -> Tensor:
         """Round to 8 bit; with ``resize_back``, bicubic-resize to the HQ size and round again."""
-        lq = round_to_8bit(lq)
+        lq = quantize8(lq)
         if self.resize_back and lq.shape[-2:] != hq.shape[-2:]:
-            lq = round_to_8bit(resize(lq, tuple(hq.shape[-2:]), "bicubic"))
+            lq = quantize8(resize(lq, tuple(hq.shape[-2:]), "bicubic"))
         return lq

@@ -32,6 +32,7 @@ from torch import Tensor
 from ..core import salts
 from ..core.checks import check_choice, check_prob, check_range
 from ..core.params import select_params
+from ..core.quantize import quantize8
 from ..core.registry import register
 from ..core.transform import Params
 from ..option_files.stage_option import FromOptionFile
@@ -42,7 +43,6 @@ from .diffjpeg import diffjpeg_compress
 from .jpeg import jpeg_compress
 from .model_base import DegradationModel
 from .noise import add_noise_on_canvas, sample_noise
-from .quantize import round_to_8bit
 from .resize import MODES, resize, sample_resize_factor, scaled_size
 from .settings import KERNEL_PAD, BlurSettings, NoiseSettings, ResizeSettings, odd_kernel_range
 from .sinc_kernel import sinc_kernels
@@ -176,7 +176,7 @@ class RealESRGAN(FromOptionFile, DegradationModel):
         for m in sorted(set(modes)):
             rows = torch.tensor([i for i, v in enumerate(modes) if v == m], device=lq.device)
             out[rows] = resize(lq[rows], size, MODES[m], antialias=False)
-        return round_to_8bit(out)
+        return quantize8(out)
 
     def _canvas_part(self, x: Tensor, params: Params, first_hw: list[list[int]], first_extent: tuple[int, int],
                      input_hw: tuple[int, int]) -> Tensor:
