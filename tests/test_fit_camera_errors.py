@@ -110,3 +110,18 @@ def test_existing_output_is_never_replaced(pairs, tmp_path, capsys):
 def test_bad_numbers_are_refused(pairs, tmp_path, capsys):
     assert "--kernel-size must be an odd integer" in _refused(capsys, pairs, tmp_path / "o", "--kernel-size", "8")
     assert "--ridge must be >= 0" in _refused(capsys, pairs, tmp_path / "o", "--ridge", "-1")
+
+
+def test_missing_hq_side_names_the_pair(pairs, tmp_path, capsys):
+    (pairs / "gt" / "p1.png").unlink()
+    err = _refused(capsys, pairs, tmp_path / "o")
+    assert "p1.png" in err and "gt/" in err
+
+
+def test_missing_lq_folder_and_empty_folders_are_named(pairs, tmp_path, capsys):
+    shutil.rmtree(pairs / "lq")
+    assert "no lq/ folder" in _refused(capsys, pairs, tmp_path / "o")
+    empty = tmp_path / "empty"
+    (empty / "gt").mkdir(parents=True)
+    (empty / "lq").mkdir()
+    assert "hold no images" in _refused(capsys, empty, tmp_path / "o2")

@@ -38,9 +38,13 @@ class Budget:
 
 #: a 2-core CPU reaches the plateau of this one in minutes (benchmarks/RESULTS.md, "Fit your camera")
 CPU_BUDGET = Budget()
+#: a quicker CPU rule for many rows x seeds on a shared 2-core machine: 32 px crops, lr 1e-3, patience 3 of 100 steps
+CPU_QUICK_BUDGET = Budget(crop=32, lr=1e-3, max_steps=3000, patience=3, min_delta=0.003)
 #: for a GPU: a wider, deeper restorer on larger crops (not run here; see RESULTS)
 GPU_BUDGET = Budget(width=64, blocks=16, crop=128, batch_size=32, lr=2e-4, max_steps=200_000, eval_every=1000,
                     patience=8, min_delta=0.001, val_crops=512)
+#: the budgets by name (benchmarks/camera_claim.py --budget)
+BUDGETS = {"cpu": CPU_BUDGET, "cpu_quick": CPU_QUICK_BUDGET, "gpu": GPU_BUDGET}
 
 
 @dataclass
