@@ -40,8 +40,9 @@ from typing import Any
 import torch
 
 from degrade_stream.atomic import write_json_atomic
-from degrade_stream.core.config import load_chain
-from degrade_stream.restore.compare import Settings, restore_scores
+from degrade_stream.core.config import load_chain, read_yaml
+from degrade_stream.io import save_image
+from degrade_stream.restore.compare import Settings, centre_crop, restore_scores
 from degrade_stream.restore.pairs import PairSet, load_pairs
 from degrade_stream.restore.plateau import BUDGETS
 from degrade_stream.restore.plateau_rows import plateau_row, split_held_out
@@ -120,6 +121,107 @@ def restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def refined_chain(base: str, checkpoint: str, t: int, t_per_step: int) -> dict[str, Any]:
+    """``base``'s stages, then DDPM refinement at a fixed t (DDIM, ceil(t / t_per_step) steps)."""
+    data = read_yaml(Path(base))
+    stages = [dict(stage) for stage in data["stages"]]
+    stages.append({"type": "ddpm_refine", "checkpoint": checkpoint, "t_range": [t, t], "sampler": "ddim",
+                   "steps": 25, "t_per_step": t_per_step})
+    return {"name": f"{data.get('name', 'chain')}_refined_t{t}", "stages": stages}
+
+
+def realism(args: argparse.Namespace) -> int:
+    """Parts 1 and 2: content-matched measures (metrics/paired.py) of each row's LQ of the H of ``--pairs``
+    against the real L of the same scenes, one row per synthesis seed."""
+    from degrade_stream.metrics.pairs_report import evaluate_pairs
+
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows: list[tuple[str, Any]] = list(parse_rows(args.rows)) if args.rows else []
+    if args.refine:
+        rows += [(f"{args.refine_name}_t{t}", refined_chain(args.refine_base, args.refine, t, args.t_per_step))
+                 for t in (int(v) for v in args.t_values.split(","))]
+    out = Path(args.out)
+    report = load_done(out)
+    report.update({"pairs": str(args.pairs), "seeds": seeds})
+    for name, config in rows:
+        if name in report["rows"]:
+            print(f"{name}: done before, kept")
+            continue
+        started, before = time.perf_counter(), machine()
+        row = evaluate_pairs(args.pairs, config, seeds, device=args.device)
+        row.update({"chain": config, "seconds": round(time.perf_counter() - started, 1), "machine_before": before,
+                    "machine_after": machine()})
+        report["rows"][name] = row
+        write_json_atomic(out, report)
+        print(summary_line(name, row), flush=True)
+    return 0
+
+
+def summary_line(name: str, row: dict[str, Any]) -> str:
+    """Mean over seeds [min, max] of the paired distance, classifier accuracy and pair PSNR, with seed 0's CIs."""
+    over, first = row["over_seeds"] or {}, row["rows"][0]
+
+    def cell(key: str, ci: list | None) -> str:
+        o = over.get(key) or {"mean": first[key] if key in first else first["classifier"]["accuracy"]}
+        spread = f" [{o['min']:.3f}, {o['max']:.3f}]" if "min" in o else ""
+        return f"{o['mean']:.3f}{spread} (seed 0 CI {ci[0]:.3f}-{ci[1]:.3f})" if ci else f"{o['mean']:.3f}{spread}"
+
+    return (f"{name}: paired Fréchet (degradation) {cell('frechet_degradation', first.get('frechet_degradation_ci'))}; "
+            f"classifier {cell('classifier_accuracy', first['classifier'].get('accuracy_ci'))}; "
+            f"pair PSNR {cell('pair_psnr', first.get('pair_psnr_ci'))}; {row['seconds']:.0f} s, "
+            f"load {row['machine_after']['loadavg']}")
+
+
+def realism_table(report: dict[str, Any]) -> list[str]:
+    """Markdown rows: mean over seeds [min, max], and seed 0's bootstrap interval, per measure."""
+    lines = ["| LQ | paired Fréchet (degradation) | content-matched classifier | PSNR to real L | s |",
+             "| --- | --- | --- | --- | --- |"]
+    for name, row in report["rows"].items():
+        over, first = row["over_seeds"], row["rows"][0]
+        cells = []
+        for key, ci in (("frechet_degradation", first.get("frechet_degradation_ci")),
+                        ("classifier_accuracy", first["classifier"].get("accuracy_ci")),
+                        ("pair_psnr", first.get("pair_psnr_ci"))):
+            o = over[key]
+            cells.append(f"{o['mean']:.3f} [{o['min']:.3f}, {o['max']:.3f}] (CI {ci[0]:.3f}-{ci[1]:.3f})")
+        lines.append(f"| {name} | {' | '.join(cells)} | {row['seconds']:.0f} |")
+    return lines
+
+
+def restore_table(report: dict[str, Any]) -> list[str]:
+    """Markdown rows: PSNR/SSIM mean ± std over seeds, steps to the plateau, wall time."""
+    lines = ["| pairs | real L -> H PSNR | SSIM | steps (best) per seed | s |", "| --- | --- | --- | --- | --- |"]
+    for name, row in report["rows"].items():
+        runs = row.get("runs", [])
+        steps = ", ".join(f"{r['steps']} ({r['best_step']})" for r in runs) or "-"
+        lines.append(f"| {name} | {row['psnr']['mean']:.3f} ± {row['psnr']['std']:.3f} | {row['ssim']['mean']:.4f} ± "
+                     f"{row['ssim']['std']:.4f} | {steps} | {row['seconds']:.0f} |")
+    return lines
+
+
+def table(args: argparse.Namespace) -> int:
+    """Print the Markdown table of a realism or restore JSON."""
+    report = json.loads(Path(args.report).read_text(encoding="utf-8"))
+    first = next(iter(report["rows"].values()))
+    print("\n".join(realism_table(report) if "over_seeds" in first else restore_table(report)))
+    return 0
+
+
+def crop_pairs(args: argparse.Namespace) -> int:
+    """Centre crops of every pair (same window on H and L) into a new pair folder (for the costly DDPM rows)."""
+    pairs = load_pairs(args.pairs, "--pairs")
+    out = Path(args.out)
+    if out.exists():
+        raise SystemExit(f"error: {out} already exists")
+    for sub in ("gt", "lq"):
+        (out / sub).mkdir(parents=True)
+    for name, hq, lq in zip(pairs.names, pairs.hq, pairs.lq):
+        save_image(centre_crop(hq, args.size), out / "gt" / name)
+        save_image(centre_crop(lq, args.size), out / "lq" / name)
+    print(f"{len(pairs.names)} pairs cropped to {args.size} px in {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="part", required=True)
@@ -133,8 +235,25 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--device", default="cpu")
     r.add_argument("--out", required=True)
     r.add_argument("--progress", action="store_true")
+    e = sub.add_parser("realism", help="Parts 1-2: content-matched realism of each row on real pairs")
+    e.add_argument("--pairs", required=True)
+    e.add_argument("--rows", default="", help="NAME=CHAIN,... (chain YAML files or shipped names)")
+    e.add_argument("--refine", metavar="CKPT", help="add rows: --refine-base then ddpm_refine with this model")
+    e.add_argument("--refine-base", metavar="CHAIN")
+    e.add_argument("--refine-name", default="refined")
+    e.add_argument("--t-values", default="25,50,100")
+    e.add_argument("--t-per-step", type=int, default=25)
+    e.add_argument("--seeds", default="0,1,2")
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--out", required=True)
+    c = sub.add_parser("crop", help="centre crops of a pair folder (same window on H and L)")
+    c.add_argument("--pairs", required=True)
+    c.add_argument("--size", type=int, default=256)
+    c.add_argument("--out", required=True)
+    t = sub.add_parser("table", help="the Markdown table of a realism or restore JSON")
+    t.add_argument("report")
     args = parser.parse_args(argv)
-    return restore(args)
+    return {"restore": restore, "realism": realism, "crop": crop_pairs, "table": table}[args.part](args)
 
 
 if __name__ == "__main__":
