@@ -10,7 +10,7 @@ Each sample's seed is ``sample_seeds(seed, epoch, key)`` (``seeds.py``), so its 
 on batch composition, shuffling, worker count or world size; keys come from the batch dict
 (``key``/``path``/``index``), else the running sample index of the epoch (``batches.py``). The
 chain runs in a background thread one or more batches ahead (``prefetch.py``; on CUDA on its own
-stream, ``device.py``). ``state_dict()``/``load_state_dict()`` resume mid-epoch bit-identically
+stream, ``handover.py``). ``state_dict()``/``load_state_dict()`` resume mid-epoch bit-identically
 (``nodes.py``). With ``cache=PairCache(...)`` each key cycles through K stored variants; with
 ``crop=dict(gt_size=..., flip=..., rot90=...)`` an aligned random crop follows synthesis. With ``gt_usm=True``
 each batch also holds ``gt_usm``, the GT (after the crop) sharpened by Real-ESRGAN's USM, the target of its
@@ -42,7 +42,7 @@ from ..degrade.usm import usm_sharpen
 from .batches import to_float_images
 from .cache import PairCache
 from .crop import check_crop_config, paired_random_crop
-from .device import hand_over, ready_event, stream_context_factory, to_device
+from .handover import hand_over, ready_event, stream_context_factory, to_device
 from .distributed import default_device
 from .nodes import build_pipeline
 from .state_check import check_stream_state

@@ -2,7 +2,7 @@
 
 While the trainer works on batch n, the thread already synthesises batch n+1 (and n+2 ...). On
 CUDA the thread issues its work on its own stream; the consumer makes its stream wait on the
-item's event (see ``device.py``), so there is no device-wide sync. Its state is the source's state
+item's event (see ``handover.py``), so there is no device-wide sync. Its state is the source's state
 right after the last item the consumer received -- items prefetched but not consumed are not in
 it -- so ``reset(state)`` resumes bit-identically. An exception in the thread is raised in the
 consumer (the same exception object, carrying the background traceback). ``close()`` stops the
