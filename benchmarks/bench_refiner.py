@@ -24,7 +24,6 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from degrade_stream.diffusion import denoiser_cache  # noqa: E402
 from degrade_stream.diffusion.checkpoint import write_checkpoint  # noqa: E402
 from degrade_stream.diffusion.presets import PRESETS  # noqa: E402
 from degrade_stream.diffusion.refine import DDPMRefine  # noqa: E402
@@ -160,7 +159,6 @@ def lever_rows(checkpoint: str, device: torch.device, size: int, batches: list[i
             rows.append({"setting": label, "batch": batch, "s_per_batch": seconds, "images_per_s": batch / seconds,
                          "GFLOPs": rate / 1e9, "matmul": "bf16" if bf16 else "fp32",
                          "first_call_s": time.perf_counter() - start - seconds * rounds})
-        denoiser_cache.clear_denoisers()
     for row in rows:
         row["of_matmul"] = row["GFLOPs"] * 1e9 / rates[row["matmul"]]
     return rates, rows
@@ -254,7 +252,6 @@ def print_cases(args: argparse.Namespace, device: torch.device) -> None:
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if peak else ""))
     for case in cases:
         print(case_line(case, checkpoints, args, device, peak), flush=True)
-        denoiser_cache.clear_denoisers()
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Does adding back the input's detail above the working resolution help? (issue 14: ddpm_refine at a working size)
 
 For a few HQ faces resized to 512: the realesrgan_face LQ, refined by a face model at its working size at
-each t, without and with x - up(down(x)) added back (DDPMRefine.ADD_DETAIL; same seeds: same handcrafted
+each t, without and with x - up(down(x)) added back (the variant without: ``WithoutDetail`` below; same seeds: same handcrafted
 LQ, same noise). Reports, per
 variant, PSNR to HQ and the patch-statistic Fréchet distances to a folder of real LQ faces, and the
 seconds per face. One thread; run it with ``nice``.
@@ -21,9 +21,23 @@ from PIL import Image
 
 from degrade_stream.cli.pair_writer import synthesize_pairs
 from degrade_stream.core.config import resolve_config
+from degrade_stream.core.registry import register
 from degrade_stream.diffusion.refine import DDPMRefine
+from degrade_stream.diffusion.working_size import resize_to
 from degrade_stream.io import list_images
 from degrade_stream.metrics.folder_report import evaluate_folders
+
+WITHOUT_DETAIL = "ddpm_refine_without_detail"
+
+
+@register(WITHOUT_DETAIL)
+class WithoutDetail(DDPMRefine):
+    """The measured alternative, not in the library: the working-size refinement upscaled, without the input's
+    detail above the working size."""
+
+    @staticmethod
+    def _to_input_size(r: torch.Tensor, image: torch.Tensor, work: torch.Tensor) -> torch.Tensor:
+        return resize_to(r.clamp(0.0, 1.0), *image.shape[-2:])
 
 
 def faces_at_512(hq: Path, count: int, out: Path) -> Path:
@@ -54,7 +68,8 @@ def main() -> None:
         for keep in ((False,) if t == 0 else (False, True)):
             config = {"name": f"t{t}_{keep}", "stages": [dict(s) for s in base["stages"]]}
             config["stages"][1].update(checkpoint=args.checkpoint, t_range=[t, t])
-            DDPMRefine.ADD_DETAIL = keep
+            if not keep:
+                config["stages"][1]["type"] = WITHOUT_DETAIL
             folder = args.out / f"t{t}_keep{int(keep)}"
             start = time.perf_counter()
             synthesize_pairs(config, hq, folder, seed=0, batch_size=1, device="cpu", progress=False)

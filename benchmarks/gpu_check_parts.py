@@ -179,7 +179,6 @@ def part_refiner(a: Namespace, device: torch.device) -> dict:
     levers (channels_last, bf16); and the cost that follows t (t uniform in [0, 250] with and without t_per_step)."""
     import bench_refiner as br
 
-    from degrade_stream.diffusion import denoiser_cache
     from degrade_stream.diffusion.refine import DDPMRefine
 
     cfg = SIZES[a.quick]
@@ -210,11 +209,9 @@ def part_refiner(a: Namespace, device: torch.device) -> dict:
     default = "bf16 + channels_last (auto on CUDA)" if device.type == "cuda" else "fp32 (auto on CPU)"
     for model, size, batch, steps in cfg["ref_cases"]:
         measure(model, size, batch, steps, default)
-        denoiser_cache.clear_denoisers()
     model, size, batch, steps = cfg["ref_levers"]
     for cl, bf16 in ((True, True), (False, True), (True, False), (False, False)):
         measure(model, size, batch, steps, f"channels_last={cl}, bf16={bf16}", cl, bf16)
-    denoiser_cache.clear_denoisers()
     best = max(rows, key=lambda r: r["of_matmul_rate"])
     figs.append(figure("best_fraction_of_matmul_rate", best["of_matmul_rate"], f"({best['unet']}, {best['setting']})"))
     size, batch = cfg["ref_follow"]

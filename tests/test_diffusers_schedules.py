@@ -11,7 +11,6 @@ import torch
 
 from conftest import require_framework
 from degrade_stream.compat import ensure_torchvision_importable
-from degrade_stream.diffusion import denoiser_cache
 from degrade_stream.diffusion.ancestral import ancestral_step
 from degrade_stream.diffusion.denoiser import Denoiser, load_unet
 from degrade_stream.diffusion.diffusers_import import read_diffusers_unet
@@ -80,7 +79,6 @@ def test_each_prediction_type_steps_like_diffusers_ddpm_scheduler(unet_folder, p
     diffusers = _diffusers()
     settings = {"beta_schedule": "linear", "num_train_timesteps": 1000, "prediction_type": prediction}
     _with_scheduler(unet_folder, **settings)
-    denoiser_cache.clear_denoisers()
     model, schedule = load_unet(str(unet_folder))
     assert schedule.prediction == prediction
     denoiser = Denoiser(model, schedule, torch.device("cpu"), precision="fp32")
@@ -105,7 +103,6 @@ def test_a_sample_model_is_not_run_as_an_epsilon_model(unet_folder):
     steps = {}
     for prediction in ("epsilon", "sample"):
         _with_scheduler(unet_folder, prediction_type=prediction)
-        denoiser_cache.clear_denoisers()
         model, schedule = load_unet(str(unet_folder))
         denoiser = Denoiser(model, schedule, torch.device("cpu"), precision="fp32")
         x = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))

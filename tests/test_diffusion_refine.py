@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import degrade_stream as ds
-from degrade_stream.diffusion import denoiser_cache
+from degrade_stream.diffusion.model_handle import DenoiserHandle
 from degrade_stream.diffusion.ancestral import ancestral_step, sample_ancestral
 from degrade_stream.diffusion.ddim import sample_ddim
 from degrade_stream.diffusion.denoiser import Denoiser, load_unet
@@ -22,7 +22,7 @@ def ckpt(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def denoiser(ckpt) -> Denoiser:
-    return denoiser_cache.get_denoiser(ckpt, "cpu")
+    return DenoiserHandle(ckpt).get("cpu")
 
 
 def refiner(ckpt: str, **kw) -> ds.Chain:
@@ -140,7 +140,7 @@ def test_sizes_not_divisible_by_the_stride_are_padded_and_cropped(ckpt, hq_batch
     result = chain(x, seed=0)
     assert result.lq.shape == x.shape
     # the same as refining the reflect-padded image by hand and cropping back (same params, same noise)
-    stride = denoiser_cache.get_denoiser(chain.stages[0].checkpoint, "cpu").stride
+    stride = chain.stages[0].denoiser("cpu").stride
     pad_h, pad_w = -13 % stride, -21 % stride
     assert pad_h and pad_w, "the test size must not be a multiple of the stride"
     padded = torch.nn.functional.pad(x, (0, pad_w, 0, pad_h), mode="reflect")
@@ -149,13 +149,17 @@ def test_sizes_not_divisible_by_the_stride_are_padded_and_cropped(ckpt, hq_batch
     assert 0 < (result.lq - x).abs().mean() < 0.2  # refined: changed, but still the same picture
 
 
-def test_denoiser_is_loaded_once_and_shared(ckpt):
-    denoiser_cache.clear_denoisers()
+def test_each_stage_loads_its_own_model_once_and_shares_only_when_told(ckpt):
     a, b = refiner(ckpt), refiner(ckpt, t_range=[0, 10])
+    assert a.stages[0].model.loaded_devices() == []  # building a chain loads no weights
     a.to("cpu")
-    b.to("cpu")
-    assert denoiser_cache.cached_count() == 1
-    assert a.stages[0].denoiser("cpu") is b.stages[0].denoiser("cpu")
+    assert a.stages[0].model.loaded_devices() == ["cpu"] and b.stages[0].model.loaded_devices() == []
+    assert a.stages[0].denoiser("cpu") is a.stages[0].denoiser("cpu")  # loaded once
+    assert b.stages[0].denoiser("cpu") is not a.stages[0].denoiser("cpu")  # no process-wide cache
+    c = refiner(ckpt).stages[0].share_model(a.stages[0])
+    assert c.denoiser("cpu") is a.stages[0].denoiser("cpu")
+    with pytest.raises(ValueError, match="cannot share"):
+        refiner(ckpt, precision="bf16").stages[0].share_model(a.stages[0])
 
 
 def test_stage_pickles_without_the_model_and_round_trips_yaml(ckpt, tmp_path, hq_batch):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import degrade_stream as ds
-from degrade_stream.diffusion import denoiser_cache
+from degrade_stream.diffusion.model_handle import DenoiserHandle
 from degrade_stream.diffusion.ancestral import sample_ancestral
 from degrade_stream.diffusion.ddim import plan_per_t, sample_ddim, sample_ddim_per_t, steps_per_sample
 from degrade_stream.diffusion.denoiser import Denoiser
@@ -20,7 +20,7 @@ def ckpt(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def denoiser(ckpt) -> Denoiser:
-    return denoiser_cache.get_denoiser(ckpt, "cpu")
+    return DenoiserHandle(ckpt).get("cpu")
 
 
 class Counting:
@@ -149,7 +149,7 @@ def test_t_per_step_validation_and_config(ckpt, tmp_path):
     with pytest.raises(ValueError, match=r"stages\[0\]\.t_per_step: applies to sampler 'ddim' only"):
         refiner(ckpt, sampler="ddpm", t_per_step=5)
     plain = refiner(ckpt)
-    assert "t_per_step" not in plain.to_config()["stages"][0]  # unset: the config and its hash are unchanged
+    assert plain.to_config()["stages"][0]["t_per_step"] is None  # every argument is in the config
     chain = refiner(ckpt, t_per_step=10)
     assert chain.to_config()["stages"][0]["t_per_step"] == 10
     assert chain.config_hash() != plain.config_hash()
@@ -158,11 +158,10 @@ def test_t_per_step_validation_and_config(ckpt, tmp_path):
 
 
 def test_t_range_above_the_model_steps_is_an_error_at_construction(ckpt):
-    denoiser_cache.clear_denoisers()
     with pytest.raises(ValueError, match=r"^stages\[0\]\.t_range: high end 1001 exceeds the model's 1000 steps"):
         refiner(ckpt, t_range=[0, 1001])
-    assert denoiser_cache.cached_count() == 0  # decided from the config file, without loading weights
     chain = refiner(ckpt, t_range=[0, 1000])
+    assert chain.stages[0].model.loaded_devices() == []  # decided from the config file, without loading weights
     params = chain(torch.rand(2, 3, 8, 8), seed=0).params
     params[0]["t"] = torch.tensor([3, 1001])
     with pytest.raises(ValueError, match=r"params\['t'\] must lie in \[0, 1000\].*got \[3, 1001\]"):

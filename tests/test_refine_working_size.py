@@ -11,7 +11,7 @@ import yaml
 import degrade_stream as ds
 from degrade_stream.core.errors import ConfigError
 from degrade_stream.core.random import SampleRandom
-from degrade_stream.diffusion import denoiser_cache
+from degrade_stream.diffusion.model_handle import DenoiserHandle
 from degrade_stream.diffusion.checkpoint import write_checkpoint
 from degrade_stream.diffusion.ddim import sample_ddim_per_t
 from degrade_stream.diffusion.denoiser import Denoiser, checkpoint_working_size
@@ -132,13 +132,13 @@ def test_working_size_null_is_bit_identical_to_the_native_refiner(face_ckpt, nat
     out = null(x, seed=seeds)
     t = out.params[0]["t"]
     assert bool((t > 0).all())
-    reference = _native_reference(denoiser_cache.get_denoiser(face_ckpt, "cpu"), x, t, out.params[0]["noise_seed"])
+    reference = _native_reference(DenoiserHandle(face_ckpt).get("cpu"), x, t, out.params[0]["noise_seed"])
     assert torch.equal(out.lq, reference)
-    # a checkpoint without working_size under the default "model": the same native path, and an unchanged config
+    # a checkpoint without working_size under the default "model": the same native path
     native = refiner(native_ckpt, t_range=[20, 60])
-    assert "working_size" not in native.stages[0].to_config()
+    assert native.stages[0].to_config()["working_size"] == "model"
     assert torch.equal(native(x, seed=seeds).lq,
-                       _native_reference(denoiser_cache.get_denoiser(native_ckpt, "cpu"), x, t,
+                       _native_reference(DenoiserHandle(native_ckpt).get("cpu"), x, t,
                                          out.params[0]["noise_seed"]))
 
 
@@ -177,9 +177,10 @@ def test_no_global_rng_is_used(face_ckpt):
     assert torch.equal(chain(x, seed=torch.tensor([8, 9])).lq, first)
 
 
-def _working_reference(denoiser: Denoiser, x: torch.Tensor, t: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
+def _working_reference(denoiser: Denoiser, x: torch.Tensor, t: torch.Tensor, seeds: torch.Tensor,
+                       detail: bool = True) -> torch.Tensor:
     """The working-size refinement spelled out: down to WORK, q-sample and DDIM there, up to the input size,
-    plus the input's detail above WORK, x - up(down(x)); rounded to 8 bit once."""
+    plus (``detail``) the input's detail above WORK, x - up(down(x)); rounded to 8 bit once."""
     height, width = x.shape[-2:]
     down = resize_shorter_side(x, WORK)
     z = denoiser.space.to_model(down * 2 - 1)
@@ -188,21 +189,20 @@ def _working_reference(denoiser: Denoiser, x: torch.Tensor, t: torch.Tensor, see
     z_t = denoiser.schedule.q_sample(z, t, rng.normal(*shape))
     r = sample_ddim_per_t(denoiser, z_t, t, 10, 8, 0.0, lambda step: rng.fork(step).normal(*shape))
     r = ((denoiser.space.from_model(r) + 1) / 2).clamp(0, 1)
-    return quantize8(resize_to(r, height, width) + (x - resize_to(down, height, width)))
+    return quantize8(resize_to(r, height, width) + ((x - resize_to(down, height, width)) if detail else 0))
 
 
-def test_the_result_is_the_upscaled_refinement_plus_the_detail_above_the_working_size(face_ckpt, monkeypatch):
+def test_the_result_is_the_upscaled_refinement_plus_the_detail_above_the_working_size(face_ckpt):
     x = faces(2, 128, seed=4)
     params = [{"t": torch.tensor([30, 50]), "noise_seed": torch.tensor([5, 6])}]
     out = refiner(face_ckpt)(x, params=params).lq
-    reference = _working_reference(denoiser_cache.get_denoiser(face_ckpt, "cpu"), x, params[0]["t"],
+    reference = _working_reference(DenoiserHandle(face_ckpt).get("cpu"), x, params[0]["t"],
                                    params[0]["noise_seed"])
     assert torch.equal(out, reference)
     detail = x - resize_to(resize_shorter_side(x, WORK), 128, 128)
     assert detail.abs().mean() > 0.01  # the test images do have detail above 32 px
-    from degrade_stream.diffusion.refine import DDPMRefine
-    monkeypatch.setattr(DDPMRefine, "ADD_DETAIL", False)  # the measurement switch of face_keep_detail.py
-    plain = refiner(face_ckpt)(x, params=params).lq
+    plain = _working_reference(DenoiserHandle(face_ckpt).get("cpu"), x, params[0]["t"], params[0]["noise_seed"],
+                               detail=False)
     inside = (out > 0) & (out < 1) & (plain > 0) & (plain < 1)  # where neither result was clipped
     assert inside.float().mean() > 0.9
     assert ((out - plain - detail)[inside]).abs().max() <= 1 / 255 + 1e-6  # two 8-bit roundings

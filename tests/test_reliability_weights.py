@@ -12,7 +12,7 @@ import yaml
 from safetensors.torch import load_file, save_file
 
 import degrade_stream as ds
-from degrade_stream.diffusion import denoiser_cache, unet as unet_module
+from degrade_stream.diffusion import unet as unet_module
 from degrade_stream.diffusion.checkpoint import CONFIG_FILE, EMA_FILE, MODEL_FILE
 from degrade_stream.diffusion.denoiser import load_unet
 from degrade_stream.diffusion.train_config import TrainConfig
@@ -22,7 +22,6 @@ from reliability_helpers import run_in_process
 
 @pytest.fixture
 def ckpt(tmp_path) -> Path:
-    denoiser_cache.clear_denoisers()
     return micro_checkpoint(tmp_path / "run")
 
 

@@ -13,11 +13,14 @@ most ``steps``), so the cost follows t; without it every sample of a batch runs 
 Working resolution (``working_size``, working_size.py): a model trained on images resized so their shorter
 side is ``working_size`` (the face model: 128) refines each image at that size -- resized there with the
 training resize, q-sampled and reversed, and resized back (antialiased bicubic) to the input size, and the
-input's detail above the working resolution, x - up(down(x)), is added back: measured on 8 faces at 512 with
-the face model (benchmarks/face_keep_detail.py, RESULTS "Faces"), this keeps PSNR and lowers the Fréchet
-distance to real LQ by about 2 at t = 100, 250 and 400 (without it the result is a blurred upscale), so it
-is not an option. The cost follows the working size: a 512 face at t = 250 with t_per_step 10 takes 4.4 s
-at 128 vs 111 s native on one CPU thread.
+input's detail above the working resolution, x - up(down(x)), is added back (without it the result is a
+blurred upscale; measured in benchmarks/RESULTS.md, "Faces"), so it is not an option. The cost follows the
+working size (RESULTS, "Faces").
+
+Model loading is explicit: the stage reads its checkpoint's config files when built (to check ``t_range``,
+``steps`` and the working size against the model) and holds a ``DenoiserHandle`` (model_handle.py) that loads
+the weights once per device, on the first batch or on ``chain.to(device)``. Chains share a loaded model only
+when told to (``share_model``).
 """
 from __future__ import annotations
 
@@ -33,8 +36,8 @@ from ..core.registry import register
 from ..core.transform import Params, Transform
 from .ancestral import sample_ancestral
 from .ddim import sample_ddim, sample_ddim_per_t
-from .denoiser import BUNDLED, PRECISIONS, Denoiser, checkpoint_schedule, checkpoint_working_size
-from .denoiser_cache import get_denoiser
+from .denoiser import BUNDLED, PRECISIONS, Denoiser
+from .model_handle import DenoiserHandle
 from .working_size import MODEL, check_working_size, resize_shorter_side, resize_to
 
 SAMPLERS = ("ddim", "ddpm")
@@ -54,15 +57,14 @@ def pad_to_multiple(x: Tensor, stride: int) -> tuple[Tensor, int, int]:
 class DDPMRefine(Transform):
     """Pull a handcrafted LQ batch toward real LQ with a DDPM: q-sample to t, then reverse to 0."""
 
-    ADD_DETAIL = True  # at a working size; False only for the measurement in benchmarks/face_keep_detail.py
-
     def __init__(self, checkpoint: str = BUNDLED, t_range: tuple[int, int] = (0, 250), sampler: str = "ddim",
                  steps: int = 25, eta: float = 0.0, ema: bool = True, precision: str = "auto",
                  compile: bool = False, t_per_step: int | None = None,
                  working_size: int | str | None = MODEL) -> None:
         self.checkpoint = checkpoint
+        self.model = DenoiserHandle(checkpoint, ema, precision, compile)  # loads nothing yet
         try:
-            schedule = checkpoint_schedule(checkpoint)  # reads the checkpoint's config, not its weights
+            schedule = self.model.read_schedule()  # the checkpoint's config files, not its weights
         except (FileNotFoundError, ValueError) as err:
             raise ConfigError("checkpoint", str(err)) from None
         self.timesteps = schedule.timesteps
@@ -89,29 +91,27 @@ class DDPMRefine(Transform):
         self.working_size = check_working_size(working_size)
         if self.working_size == MODEL:
             try:
-                self.resolution = checkpoint_working_size(checkpoint)  # the resolution it was trained at, or None
+                self.resolution = self.model.read_working_size()  # the resolution it was trained at, or None
             except (FileNotFoundError, ValueError) as err:
                 raise ConfigError("working_size", str(err)) from None
         else:
             self.resolution = self.working_size
 
-    def to_config(self) -> dict:
-        """As Transform.to_config, without ``t_per_step`` when unset and without ``working_size: model`` (the
-        default), so configs (and cache hashes) written before these options existed are unchanged."""
-        config = super().to_config()
-        if config.get("t_per_step") is None:
-            config.pop("t_per_step", None)
-        if config.get("working_size") == MODEL:
-            config.pop("working_size", None)
-        return config
-
     def denoiser(self, device: torch.device | str) -> Denoiser:
-        """The shared denoiser of this stage's checkpoint on ``device`` (loaded once per process)."""
-        return get_denoiser(self.checkpoint, device, self.ema, self.precision, self.compile)
+        """This stage's denoiser on ``device`` (loaded by its handle the first time)."""
+        return self.model.get(device)
 
     def to(self, device: torch.device | str) -> "DDPMRefine":
-        """Load the denoiser on ``device`` now rather than on the first batch."""
-        self.denoiser(device)
+        """Load the denoiser on ``device`` now (not on the first batch) and release it elsewhere."""
+        self.model.to(device)
+        return self
+
+    def share_model(self, other: "DDPMRefine") -> "DDPMRefine":
+        """Use ``other``'s model handle (and whatever it has loaded) instead of loading this stage's own; both
+        must name the same checkpoint with the same ema/precision/compile. Returns self."""
+        if not self.model.same_model(other.model):
+            raise ValueError(f"ddpm_refine: cannot share {other.model!r} with a stage of {self.model!r}")
+        self.model = other.model
         return self
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
@@ -153,7 +153,6 @@ class DDPMRefine(Transform):
         device = batch.device
         t = t_host.to(device)
         image = batch.float()
-        height, width = image.shape[-2:]
         work = image if self.resolution is None else resize_shorter_side(image, self.resolution)
         x, h, w = pad_to_multiple(denoiser.space.to_model(work * 2 - 1), denoiser.stride)
         rng = SampleRandom(noise_seed, device=device)
@@ -170,8 +169,13 @@ class DDPMRefine(Transform):
         else:
             r = sample_ddim(denoiser, x_t, t, self.steps, self.eta, step_noise)
         r = (denoiser.space.from_model(r[..., :h, :w]) + 1) / 2
-        if work is not image:  # back to the input size, with the input's detail above the working size
-            r = resize_to(r.clamp(0.0, 1.0), height, width)
-            if self.ADD_DETAIL:
-                r = r + (image - resize_to(work, height, width))
+        if work is not image:
+            r = self._to_input_size(r, image, work)
         return quantize8(r).to(batch.dtype)
+
+    @staticmethod
+    def _to_input_size(r: Tensor, image: Tensor, work: Tensor) -> Tensor:
+        """The refinement at the working size ``r`` back at the size of ``image``, plus the input's detail above
+        the working size, image - up(work)."""
+        height, width = image.shape[-2:]
+        return resize_to(r.clamp(0.0, 1.0), height, width) + (image - resize_to(work, height, width))
