@@ -11,9 +11,9 @@ import torch
 
 from conftest import require_framework
 from degrade_stream.compat import ensure_torchvision_importable
-from degrade_stream.diffusion.ancestral import ancestral_step
 from degrade_stream.diffusion.denoiser import Denoiser, load_unet
 from degrade_stream.diffusion.diffusers_import import read_diffusers_unet
+from degrade_stream.diffusion.sampler import ancestral_step
 from diffusion_helpers import single_thread  # noqa: F401
 from test_diffusion_diffusers_folder import _save_unet
 

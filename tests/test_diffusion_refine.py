@@ -9,8 +9,7 @@ import torch
 
 import degrade_stream as ds
 from degrade_stream.diffusion.model_handle import DenoiserHandle
-from degrade_stream.diffusion.ancestral import ancestral_step, sample_ancestral
-from degrade_stream.diffusion.ddim import sample_ddim
+from degrade_stream.diffusion.sampler import ancestral_step, sample_ancestral, sample_ddim
 from degrade_stream.diffusion.denoiser import Denoiser, load_unet
 from diffusion_helpers import micro_checkpoint, single_thread  # noqa: F401  (single_thread: autouse fixture)
 

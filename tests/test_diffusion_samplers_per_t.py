@@ -7,8 +7,7 @@ import torch
 
 import degrade_stream as ds
 from degrade_stream.diffusion.model_handle import DenoiserHandle
-from degrade_stream.diffusion.ancestral import sample_ancestral
-from degrade_stream.diffusion.ddim import plan_per_t, sample_ddim, sample_ddim_per_t, steps_per_sample
+from degrade_stream.diffusion.sampler import plan_per_t, sample_ancestral, sample_ddim, sample_ddim_per_t, steps_per_sample
 from degrade_stream.diffusion.denoiser import Denoiser
 from diffusion_helpers import micro_checkpoint, single_thread  # noqa: F401  (single_thread: autouse fixture)
 
@@ -28,7 +27,7 @@ class Counting:
 
     def __init__(self, inner: Denoiser) -> None:
         self.inner, self.schedule, self.calls = inner, inner.schedule, []
-        self.clip_x0 = inner.clip_x0
+        self.space = inner.space
 
     def __call__(self, x: torch.Tensor, t_index: torch.Tensor) -> torch.Tensor:
         self.calls.append((x.shape[0], t_index.tolist()))

@@ -13,7 +13,7 @@ from degrade_stream.core.errors import ConfigError
 from degrade_stream.core.random import SampleRandom
 from degrade_stream.diffusion.model_handle import DenoiserHandle
 from degrade_stream.diffusion.checkpoint import write_checkpoint
-from degrade_stream.diffusion.ddim import sample_ddim_per_t
+from degrade_stream.diffusion.sampler import sample_ddim_per_t
 from degrade_stream.diffusion.denoiser import Denoiser, checkpoint_working_size
 from degrade_stream.diffusion.refine import pad_to_multiple, quantize8
 from degrade_stream.diffusion.unet import UNet

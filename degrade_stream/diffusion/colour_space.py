@@ -62,12 +62,6 @@ class ColourSpace:
         """x = M^-1 u (returned unchanged for RGB)."""
         return u if self.identity else self._apply(_matrices(float(self.chroma_gain))[1], u)
 
-    def clip_x0(self, u: Tensor) -> Tensor:
-        """An x_0 estimate clipped to the image cube [-1, 1]^3 (in RGB), expressed in model space."""
-        if self.identity:
-            return u.clamp(-1, 1)
-        return self.to_model(self.from_model(u).clamp(-1, 1))
-
     def to_dict(self) -> dict:
         return {"chroma_gain": self.chroma_gain}
 

@@ -108,10 +108,9 @@ def load_colour_space(spec: str) -> ColourSpace:
 
 
 class Denoiser:
-    """eps = denoiser(x_t, t_index) in float32; channels_last everywhere, bf16 autocast on CUDA (``auto``).
-
-    channels_last pays on CPU too (oneDNN; bundled UNet, 1 thread, LQ 64: 1.3-1.7x images/s at batch 1-16,
-    benchmarks/RESULTS.md, issue 15); bf16 on CPU is opt-in (``precision: bf16``) as it changes the result.
+    """The model: eps = denoiser(x_t, t_index) in float32; channels_last everywhere, bf16 autocast on CUDA
+    (``auto``). channels_last pays on CPU too (benchmarks/RESULTS.md, issue 15); bf16 on CPU is opt-in
+    (``precision: bf16``) as it changes the result. The reverse step that uses it is in sampler.py.
     """
 
     def __init__(self, model: UNet, schedule: NoiseSchedule, device: torch.device, precision: str = "auto",
@@ -128,10 +127,6 @@ class Denoiser:
         self.net = torch.compile(model) if compile else model
         self.schedule = schedule.to(device)
         self.stride = model.config.stride
-
-    def clip_x0(self, x0: Tensor) -> Tensor:
-        """Clip an x_0 estimate (in the model's colour space) to the image range [-1, 1] per RGB channel."""
-        return self.space.clip_x0(x0)
 
     @torch.inference_mode()
     def __call__(self, x: Tensor, t_index: Tensor) -> Tensor:

@@ -34,10 +34,9 @@ from ..core.quantize import quantize8
 from ..core.random import SampleRandom, join64
 from ..core.registry import register
 from ..core.transform import Params, Transform
-from .ancestral import sample_ancestral
-from .ddim import sample_ddim, sample_ddim_per_t
 from .denoiser import BUNDLED, PRECISIONS, Denoiser
 from .model_handle import DenoiserHandle
+from .sampler import sample_ancestral, sample_ddim, sample_ddim_per_t
 from .working_size import MODEL, check_working_size, resize_shorter_side, resize_to
 
 SAMPLERS = ("ddim", "ddpm")
