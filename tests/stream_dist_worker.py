@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader  # noqa: E402
 from torch.utils.data.distributed import DistributedSampler  # noqa: E402
 
 import degrade_stream as ds  # noqa: E402
+from degrade_stream.core.device import rank_and_world  # noqa: E402
 from core_helpers import CHAIN  # noqa: E402
 from stream_helpers import HQCrops, collect  # noqa: E402
 
@@ -23,7 +24,7 @@ def main() -> None:
     rank, world, rendezvous, shared, race, output = sys.argv[1:7]
     rank, world = int(rank), int(world)
     dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world)
-    assert ds.stream.distributed.rank_and_world() == (rank, world)
+    assert rank_and_world() == (rank, world)
     torch.set_num_threads(1)
     chain = ds.load_chain(CHAIN)
     dataset = HQCrops()

@@ -1,9 +1,16 @@
-"""Which device a process uses, written once: ``cuda:LOCAL_RANK`` under torchrun, the named one otherwise."""
+"""Which device a process uses, written once: ``cuda:LOCAL_RANK`` under torchrun, the named one otherwise; and the
+process's rank and world size.
+
+Under torchrun each rank wraps its own (DistributedSampler) loader in a PairStream; seeds depend only on (seed,
+epoch, key), so every rank synthesises exactly the LQ a single process would for the same keys, on its own
+device, and all ranks may share one PairCache folder.
+"""
 from __future__ import annotations
 
 import os
 
 import torch
+import torch.distributed as dist
 
 
 def local_rank() -> int:
@@ -52,3 +59,10 @@ def check_device(device: torch.device, name: str = "device") -> torch.device:
         raise ValueError(f"{name} {str(device)!r} is not usable on this machine: "
                          f"{' '.join(str(err).split())[:200]}") from None
     return device
+
+
+def rank_and_world() -> tuple[int, int]:
+    """(rank, world size) of the initialised process group, else (0, 1)."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1

@@ -32,7 +32,7 @@ import torch
 
 from ..core.chain import Chain
 from ..core.config import load_chain
-from ..core.device import check_device
+from ..core.device import check_device, default_device
 from ..core.errors import short_repr
 from ..core.finite import NonFiniteOutput
 from ..core.random import derive_seeds
@@ -43,7 +43,6 @@ from .batches import to_float_images
 from .cache import PairCache
 from .crop import check_crop_config, paired_random_crop
 from .handover import hand_over, ready_event, stream_context_factory, to_device
-from .distributed import default_device
 from .nodes import build_pipeline
 from .state_check import check_stream_state
 from .seeds import content_keys, key_strings, sample_seeds, variant_index
