@@ -10,8 +10,8 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
+from .checks import check_image_batch
 from .finite import check_finite_output
-from .inputs import check_image_batch
 from .params_check import check_params_list
 from .random import as_seed_tensor, derive_seeds
 from .transform import Params, Transform

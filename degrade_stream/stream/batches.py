@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
-from ..core.inputs import check_image_batch
+from ..core.checks import check_image_batch
 from .seeds import key_strings
 
 GT_NAMES = ("gt", "hq")

@@ -49,7 +49,7 @@ from torch import Tensor
 
 from ..atomic import is_stale_temp, remove_stale_temps, temp_path_for, temp_target, write_bytes_atomic
 from ..core.chain import Chain
-from ..core.inputs import check_image_batch
+from ..core.checks import check_image_batch
 from ..core.params import cat_params
 from ..core.quantize import uint8_levels
 from .cache_identity import chain_identity, folder_key, hq_fingerprints
