@@ -207,6 +207,30 @@ def table(args: argparse.Namespace) -> int:
     return 0
 
 
+def sharpen_probe(args: argparse.Namespace) -> int:
+    """PSNR against H of the real L and of chain(H), each after an unsharp mask (Gaussian sigma 1, 7 px) of growing
+    amount: does sharpening bring each closer to H? (A restorer learns to undo what its pairs' LQ lost.)"""
+    import statistics
+
+    import kornia
+
+    pairs, chain = load_pairs(args.pairs, "--pairs"), load_chain(args.config)
+
+    def usm(x: torch.Tensor, amount: float) -> torch.Tensor:
+        return (x + amount * (x - kornia.filters.gaussian_blur2d(x[None], (7, 7), (1.0, 1.0))[0])).clamp(0, 1)
+
+    def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+        return float(kornia.metrics.psnr(a[None], b[None], 1.0))
+
+    with torch.no_grad():
+        synth = [chain(h[None], seed=i).lq[0] for i, h in enumerate(pairs.hq)]
+    for amount in (0.0, 0.5, 1.0):
+        real = statistics.mean(psnr(usm(l, amount), h) for h, l in zip(pairs.hq, pairs.lq))
+        fake = statistics.mean(psnr(usm(s, amount), h) for h, s in zip(pairs.hq, synth))
+        print(f"unsharp amount {amount}: PSNR(real L, H) {real:.2f} dB, PSNR(chain(H), H) {fake:.2f} dB")
+    return 0
+
+
 def crop_pairs(args: argparse.Namespace) -> int:
     """Centre crops of every pair (same window on H and L) into a new pair folder (for the costly DDPM rows)."""
     pairs = load_pairs(args.pairs, "--pairs")
@@ -252,8 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", required=True)
     t = sub.add_parser("table", help="the Markdown table of a realism or restore JSON")
     t.add_argument("report")
+    u = sub.add_parser("sharpen-probe", help="does an unsharp mask bring real L / chain(H) closer to H?")
+    u.add_argument("--pairs", required=True)
+    u.add_argument("--config", required=True)
     args = parser.parse_args(argv)
-    return {"restore": restore, "realism": realism, "crop": crop_pairs, "table": table}[args.part](args)
+    return {"restore": restore, "realism": realism, "crop": crop_pairs, "table": table,
+            "sharpen-probe": sharpen_probe}[args.part](args)
 
 
 if __name__ == "__main__":
