@@ -9,6 +9,8 @@ the rows it finished and a rerun computes only the missing ones.
     degrade-stream fit-camera --pairs /work/runs/city100/train --out /work/runs/camera_fit
     degrade-stream calibrate --config /work/runs/camera_fit/camera.yaml --pairs /work/runs/city100/train \\
         --out /work/runs/camera_fit_calibrated.yaml --budget 120 --seed 0
+    degrade-stream calibrate --config /work/runs/camera_fit/camera.yaml --pairs /work/runs/city100/train \
+        --params "stages[0].noise_gain_range" --out /work/runs/camera_fit_calibrated_noise.yaml --budget 60 --seed 0
     degrade-stream train-ddpm --config ddpm_local --init bundled --lq /work/runs/city100/train/lq \\
         --out /work/runs/ddpm_city100 --steps 1500
 
