@@ -105,6 +105,15 @@ def hq_batch() -> torch.Tensor:
     return torch.stack(crops[:8])
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny tensors: torch's thread pool costs more than it gains on a shared 2-core machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_torch_rng():
     """Every test starts from the same global torch RNG state, and a test that seeds it (to build a

@@ -16,13 +16,7 @@ from degrade_stream.calibrate.report import real_unit_frechet
 from degrade_stream.metrics.structure import structure_scores, summarize_psnr
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: torch's thread pool costs more than it gains on a shared 2-core machine (see cli_helpers)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():

@@ -22,12 +22,7 @@ from yardstick_helpers import degrade, named, scene
 FAST = Settings(steps=150, resamples=300)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _set(first: int, count: int, prefix: str, **degradation) -> object:
