@@ -72,7 +72,7 @@ def test_network_runs_only_on_running_samples(denoiser):
 
 @pytest.mark.parametrize("eta", [0.0, 0.5])
 def test_mixed_t_batch_equals_each_sample_alone(denoiser, eta):
-    """Before 8-bit rounding, to the refiner's float bound (README, "Per-sample seeds": CPU convolutions differ in
+    """Before 8-bit rounding, to the refiner's float bound (docs/python.md, "Per-sample seeds": CPU convolutions differ in
     the last bits with batch size): a sample's trajectory depends only on its own t, not on batch-mates or their t."""
     gen = torch.Generator().manual_seed(1)
     x = torch.rand(5, 3, 8, 8, generator=gen) * 2 - 1

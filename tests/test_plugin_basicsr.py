@@ -197,6 +197,6 @@ def test_basicsr_train_pipeline_runs_ten_iterations_and_saves_a_loadable_network
     assert net(torch.rand(1, 3, 8, 8)).shape == (1, 3, 32, 32)
 
 
-def test_readme_shows_the_shipped_options_file_verbatim():
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+def test_the_guide_shows_the_shipped_options_file_verbatim():
+    readme = (Path(__file__).parent.parent / "docs" / "frameworks.md").read_text(encoding="utf-8")
     assert option_files()["train_msrresnet_x4_dataset"].read_text(encoding="utf-8") in readme

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     header = f"# Imported by degrade-stream import-options from {args.options}.\n"
     if _trains_on_sharpened_gt(read_options(args.options)):
         header += ("# This recipe trains on the USM-sharpened GT (gt_usm / l1_gt_usm / percep_gt_usm): pass gt_usm=True\n"
-                   "# to PairStream, or gt_usm: true to DegradeStreamDataset (README, Real-ESRGAN's sharpened GT).\n")
+                   "# to PairStream, or gt_usm: true to DegradeStreamDataset (docs/frameworks.md, Real-ESRGAN's sharpened GT).\n")
     write_text_atomic(out, header + yaml.safe_dump(chain.to_config(), sort_keys=False))
     print(f"wrote {out}: {config['description']}")
     return 0

@@ -22,7 +22,7 @@ from ..metrics.scale import hq_downscale_factor, matched_size, real_median
 from .arg_checks import path_arg
 
 HELP = ("downscale each HQ image (never upscale) so that its LQ short side matches the median short side of "
-        "the real LQ images in REAL_DIR (content at the real scale; see README, 'Measuring realism')")
+        "the real LQ images in REAL_DIR (content at the real scale; see docs/realism.md)")
 
 
 def add_match_scale_argument(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ GT and every LQ variant of one image. Processes (``--shard`` or torchrun ranks) 
 round-robin. Each shard's LQ are computed in the plan's batches, the very batches the folder writer runs
 (a batch at a shard's edge is run whole by each shard that has images in it), so a shard's LQ bytes equal
 the folder layout's for the same --batch-size, whatever the process count; for the handcrafted chains,
-which are exactly batch-independent (README "The core contract"), for any --batch-size too.
+which are exactly batch-independent (docs/python.md, "The core contract"), for any --batch-size too.
 
 A shard is written to a temp name and renamed into place, then recorded (``.parts/``, merged into
 ``shards.jsonl``) with the fingerprint of each of its inputs, its size and SHA-256. On a rerun a shard is

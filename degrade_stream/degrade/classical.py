@@ -1,7 +1,7 @@
 """The classical degradation model y = JPEG((x * k) downsampled by s + n) (the paper's refs [23, 51];
 Real-ESRGAN paper Eq. 1 and Sec. 3.1), fully batched: every size is common to the batch.
 
-Ranges (documented in the README, taken from Real-ESRGAN's first-order x4plus options): Gaussian blur,
+Ranges (documented in docs/degradations.md, taken from Real-ESRGAN's first-order x4plus options): Gaussian blur,
 isotropic or anisotropic (probabilities 0.7 / 0.3, the iso:aniso ratio of Real-ESRGAN's kernel_prob),
 sigma in [0.2, 3], kernel 7..21; bicubic downsampling by ``scale``; Gaussian noise sigma in [1, 25]/255,
 gray with p 0.4; JPEG quality in [30, 95]; rounded to 8 bit.

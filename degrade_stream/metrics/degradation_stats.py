@@ -4,7 +4,7 @@ Each (3, P, P) RGB patch in [0, 1] becomes a vector of statistics that describe 
 rather than what it shows: noise level, chroma noise, gradient energy, sharpness, the radially
 averaged power spectrum in log bands, and 8x8 JPEG blockiness. Measured on 32x32 patches of the real
 LQ photos ``lq_natural``, these separate real LQ from bicubic x4 of ``hq_natural`` (Fréchet distance
-4.5-8.2) far more than two halves of the real LQ differ (1.0-1.4; README, "Measuring structure and
+4.5-8.2) far more than two halves of the real LQ differ (1.0-1.4; docs/realism.md, "Measuring structure and
 realism"). Colour, brightness and contrast mostly follow the content, so they are listed apart
 (``COLOUR_FEATURES``) and the distance is reported with and without them.
 """

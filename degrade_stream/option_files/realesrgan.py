@@ -11,7 +11,7 @@ Source: xinntao/Real-ESRGAN ``options/train_realesrgan_x4plus.yml`` (commit 0011
   7..21), so here too: ``kernel_range`` stays [7, 21] whatever they say.
 - ``RealESRGANModel`` always degrades the USM-sharpened GT; ``RealESRNetModel`` does when ``gt_usm`` is true
   (``sharpen_input``). Whether the losses see the sharpened GT (``gt_usm``, ``l1_gt_usm``, ``percep_gt_usm``) is a
-  training choice: PairStream / DegradeStreamDataset's ``gt_usm`` option (README, "Real-ESRGAN's sharpened GT").
+  training choice: PairStream / DegradeStreamDataset's ``gt_usm`` option (docs/frameworks.md, "Real-ESRGAN's sharpened GT").
 - The reference's resize and JPEG come with it: ``antialias: false``, ``jpeg: diffjpeg``.
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ A batch is a dict of columns (Ray Data's numpy batch format, or plain lists): th
 or as ``path`` made relative to ``root``: synthesize's key is the path relative to ``--hq``. Pair seeds
 come from ``stream.seeds.sample_seeds`` through the offline writer's rule (cli/pair_writer.py), and
 rows of equal size are degraded together. The handcrafted chains give the same bits in any batch
-(README, "The core contract"), so each LQ equals synthesize's whatever the rows' grouping; a
+(docs/python.md, "The core contract"), so each LQ equals synthesize's whatever the rows' grouping; a
 ``ddpm_refine`` stage may flip a rare 8-bit level when the grouping differs.
 """
 from __future__ import annotations

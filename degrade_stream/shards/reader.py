@@ -2,7 +2,7 @@
 
 - ``read_pair_samples(folder)``: (key, info, gt bytes, {variant: lq bytes}) per sample, in shard order,
   through ``wds.WebDataset``.
-- ``gt_loader(shards, batch_size)``: the recipe of README "Streaming and the pair cache": a
+- ``gt_loader(shards, batch_size)``: the recipe of docs/python.md, "Streaming and the pair cache": a
   ``wds.WebDataset`` pipeline yielding ``{"gt", "key"}`` batches for ``PairStream``, ``__key__`` being each
   sample's key.
 - ``pairs_folder(path)``: where evaluate and compare-chains take a pairs folder (``gt/``, ``lq/``), a shard
