@@ -56,6 +56,7 @@ def test_demo_hq_errors_name_the_problem_and_leave_nothing(tmp_path):
     assert result.returncode == 2 and "--faces applies to --hq" in result.stderr and not out.exists()
 
 
+@pytest.mark.slow
 def test_a_demo_that_fails_midway_removes_what_it_wrote(tmp_path, monkeypatch):
     from degrade_stream.cli import demo_cmd
 

@@ -122,6 +122,7 @@ def test_fid_with_local_weights_of_a_random_network(data_dir, tmp_path):
     assert fid_between_folders(real, real, weights)["fid"] < 1e-9 * closed  # a set against itself
 
 
+@pytest.mark.slow
 def test_fid_weights_that_do_not_fit_are_a_clear_error(tmp_path):
     from degrade_stream.metrics.fid_inception import load_fid_inception
 

@@ -35,6 +35,7 @@ def test_help_imports_no_torch_and_no_subcommand():
     assert status == 0 and heavy == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["configs"], ["configs", "--show", "bicubic"]])
 def test_configs_imports_no_stage_model_or_metric(argv):
     status, heavy = _loaded_after(argv)

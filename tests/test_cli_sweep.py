@@ -53,6 +53,7 @@ def test_sweep_writes_csv_and_png_with_fixed_t_per_folder(data_dir, tmp_path):
     assert image.format == "PNG" and image.width > 200 and image.height > 200
 
 
+@pytest.mark.slow
 def test_without_matplotlib_the_csv_is_written_and_no_png(data_dir, tmp_path, monkeypatch, capsys):
     config_path, hq = _sweep_inputs(data_dir, tmp_path)
     for name in ("matplotlib", "matplotlib.pyplot"):  # as if not installed: ``import matplotlib`` raises ImportError

@@ -23,6 +23,7 @@ def _smooth(*shape: int, seed: int = 0) -> torch.Tensor:
     return F.avg_pool2d(x, 3, 1, 1)  # some structure, so coefficients are not all noise
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 @pytest.mark.parametrize("differentiable", [False, True], ids=["round", "cubic_round"])
 @pytest.mark.parametrize("size", [(32, 32), (21, 30), (40, 45), (17, 100)])
 def test_equals_basicsr_diffjpeg_bit_for_bit(diffjpeg_class, differentiable, size):

@@ -80,6 +80,7 @@ def _f32(v: float) -> float:
     return float(np.float32(v))  # parameters both sides can hold exactly: ours are float32 draws
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 def test_kernels_equal_basicsr_bit_for_bit_given_the_same_parameters():
     deg = _basicsr_degradations()
     rng = np.random.default_rng(0)

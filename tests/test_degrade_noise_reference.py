@@ -16,6 +16,7 @@ def degradations():
     return require_framework("basicsr.data.degradations", prepare=compat.alias_torchvision_functional_tensor)
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 @pytest.mark.parametrize("gray", [False, True])
 def test_gaussian_noise_equals_basicsr_given_the_same_field(degradations, gray, hq_batch):
     img = hq_batch[:1, :, :40, :52].contiguous()
@@ -31,6 +32,7 @@ def test_gaussian_noise_equals_basicsr_given_the_same_field(degradations, gray, 
         assert torch.equal(add_noise_on_canvas(img, [[40, 52]], params, (40, 52)), ref)  # the noise block's path
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 @pytest.mark.parametrize("gray", [False, True])
 def test_poisson_noise_equals_basicsr_given_the_same_stream(degradations, gray, hq_batch):
     img = hq_batch[1:2, :, :33, :47].contiguous()

@@ -55,6 +55,7 @@ def test_linear_and_cubic_shrink_alias_and_area_does_not(cv2):
         assert (out - 0.5).abs().max() > 0.45, mode  # no anti-aliasing: the stripes alias into a full-contrast pattern
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 def test_matlab_resize_matches_basicsr_imresize():
     from degrade_stream import compat
     matlab = require_framework("basicsr.utils.matlab_functions", prepare=compat.alias_torchvision_functional_tensor)

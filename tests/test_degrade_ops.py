@@ -34,6 +34,7 @@ def test_reflect_pad_matches_torch_and_numpy_even_when_wider_than_the_image():
     assert reflect_pad(torch.rand(1, 3, 1, 5), 3).shape == (1, 3, 7, 11)
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 def test_per_sample_filter_matches_basicsr_filter2d(hq_batch):
     basicsr = _basicsr_img_process()
     kernels = torch.rand(hq_batch.shape[0], 21, 21)
@@ -71,6 +72,7 @@ def test_separable_filter_takes_one_kernel_per_sample_and_is_batch_independent()
         filter_separable(x, kernels[:2])
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 def test_usm_matches_basicsr_usmsharp(hq_batch):
     basicsr = _basicsr_img_process()
     ours = usm_sharpen(hq_batch)

@@ -17,6 +17,9 @@ from degrade_stream.diffusion.sampler import ancestral_step
 from diffusion_helpers import single_thread  # noqa: F401
 from test_diffusion_diffusers_folder import _save_unet
 
+# Every test builds a diffusers UNet (imports diffusers, about 4 s): the full suite runs them.
+pytestmark = pytest.mark.slow
+
 SCHEDULES = ["linear", "scaled_linear", "squaredcos_cap_v2", "sigmoid", "laplace"]
 
 

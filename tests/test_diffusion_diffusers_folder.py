@@ -14,6 +14,9 @@ from degrade_stream.compat import ensure_torchvision_importable
 from degrade_stream.diffusion.denoiser import load_unet
 from degrade_stream.diffusion.diffusers_import import WEIGHT_FILES, read_diffusers_unet
 
+# Every test builds a diffusers UNet (imports diffusers, about 4 s): the full suite runs them.
+pytestmark = pytest.mark.slow
+
 
 def _save_unet(folder: Path) -> None:
     """A tiny random diffusers UNet2DModel saved to ``folder`` (config.json + safetensors)."""

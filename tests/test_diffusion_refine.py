@@ -91,6 +91,7 @@ def test_stage_result_depends_only_on_own_seed(ckpt, hq_batch):
     assert (shuffled == full[perm]).float().mean() > 0.999
 
 
+@pytest.mark.slow  # imports diffusers (about 4 s)
 def test_ancestral_step_matches_diffusers_ddpm_scheduler(denoiser):
     pytest.importorskip("diffusers")
     from degrade_stream.compat import ensure_torchvision_importable
@@ -113,6 +114,7 @@ def test_ancestral_step_matches_diffusers_ddpm_scheduler(denoiser):
         torch.testing.assert_close(got, want, atol=tol, rtol=tol)
 
 
+@pytest.mark.slow  # imports diffusers (about 4 s)
 def test_ddim_matches_diffusers_ddim_scheduler(denoiser):
     pytest.importorskip("diffusers")
     from degrade_stream.compat import ensure_torchvision_importable

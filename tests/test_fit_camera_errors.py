@@ -14,9 +14,15 @@ from degrade_stream.cli.main import main
 from degrade_stream.io import load_image, save_image
 
 
+@pytest.fixture(scope="module")
+def written_pairs(tmp_path_factory):
+    return write_pairs(tmp_path_factory.mktemp("camera") / "pairs", sharpened_kernel(), noise=False)
+
+
 @pytest.fixture
-def pairs(tmp_path):
-    return write_pairs(tmp_path / "pairs", sharpened_kernel(), noise=False)
+def pairs(written_pairs, tmp_path):
+    """A fresh copy per test (tests break pairs on purpose)."""
+    return shutil.copytree(written_pairs, tmp_path / "pairs")
 
 
 def _refused(capsys, pairs, out, *extra) -> str:

@@ -43,6 +43,7 @@ def test_pair_stream_gt_usm_must_be_a_bool():
         PairStream([], "bicubic", device="cpu", gt_usm="yes")
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 def test_usm_is_basicsr_usmsharp():
     img_process = require_framework("basicsr.utils.img_process_util", prepare=alias_torchvision_functional_tensor)
     gt = _batches(True)[0]
@@ -50,6 +51,7 @@ def test_usm_is_basicsr_usmsharp():
     assert (gt["gt_usm"] - img_process.USMSharp()(gt["gt"])).abs().max() <= 5e-6
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 def test_basicsr_dataset_and_model_train_on_the_sharpened_gt():
     require_framework("basicsr", prepare=alias_torchvision_functional_tensor)
     from degrade_stream.plugins.basicsr import DegradeStreamDataset, DegradeStreamHQDataset, DegradeStreamModel

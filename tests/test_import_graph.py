@@ -302,6 +302,7 @@ def test_no_library_module_imports_the_cli():
     assert _arrows_into_cli(_graph()) == []
 
 
+@pytest.mark.slow
 def test_the_graph_check_finds_a_circle_and_an_arrow_into_the_cli():
     """The issue's two cases, put back as they were: settings <-> blur_kernels (one side under TYPE_CHECKING) and
     calibrate importing a CLI helper lazily."""

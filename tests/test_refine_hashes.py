@@ -54,7 +54,12 @@ def test_every_case_has_a_golden_hash():
     assert set(GOLDEN) == set(CASES)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+#: The two costliest cases (the face model; 12 ancestral steps) run in the full suite only.
+SLOW_CASES = {"ddpm", "face"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in SLOW_CASES else name
+                                  for name in sorted(CASES)])
 def test_refine_hash(name):
     assert refine_hash(name) == GOLDEN[name], name
 

@@ -28,6 +28,7 @@ def _hash(chain: ds.Chain, device: str = "cpu") -> str:
     return hashlib.sha256((lq * 255).round().to(torch.uint8).contiguous().numpy().tobytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_two_chains_with_different_checkpoints_each_use_their_own_model():
     natural, face = _chain("ddim"), _chain("face")
     assert _hash(natural) == GOLDEN["ddim"]

@@ -107,6 +107,7 @@ def test_a_config_that_is_not_a_yaml_mapping_names_the_file(hq, tmp_path, data_d
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_evaluate_with_too_few_patches_names_the_folders_and_the_options(hq, tmp_path):
     """Issue 13 item 18: the message used to be 'needs at least 4 patches per set, got 1 and 1' alone. Since issue
     20 the real set is split into image-disjoint halves (the null row): the counts are those of half A."""

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ def _prepare_many(root: str, barrier, errors) -> None:
             errors.put(f"round {i}: {type(err).__name__}: {err}")
 
 
+@pytest.mark.slow
 def test_many_processes_preparing_one_fresh_folder_at_once_all_succeed(tmp_path):
     """The torchrun/--shard race: before the fix one process saw another's gt/ before its run.json and
     refused the folder as 'in the way'. Six processes start each of 80 rounds together on a barrier."""
@@ -69,6 +72,8 @@ def test_a_foreign_run_json_is_a_one_line_error_and_nothing_is_written(tmp_path,
     out = tmp_path / "out"
     out.mkdir()
     (out / RUN_FILE).write_text(content, encoding="latin-1")
+    old = time.time() - 60  # a left-over file: prepare_output waits up to 2 s only on a fresh one (a claimer writing)
+    os.utime(out / RUN_FILE, (old, old))
     result = run_cli("synthesize", "--config", "bicubic", "--hq", data_dir / "hq", "--out", out, "--no-progress")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

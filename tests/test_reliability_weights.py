@@ -88,6 +88,7 @@ def test_an_architecture_the_weights_do_not_match_is_refused_before_building(ckp
         load_unet(str(ckpt))
 
 
+@pytest.mark.slow  # saves a diffusers UNet (imports diffusers, about 4 s)
 @pytest.mark.parametrize("change, key", [
     ({"block_out_channels": [100000, 100000]}, r"block_out_channels\[0\]: must be <= 8192"),
     ({"layers_per_block": 10 ** 6}, "layers_per_block: must be <= 32"),
@@ -110,6 +111,7 @@ def _save_unet_unguarded(folder: Path) -> None:
     _save_unet(folder)
 
 
+@pytest.mark.slow  # saves a diffusers UNet (imports diffusers, about 4 s)
 def test_diffusers_weights_are_checked_against_config_json_before_building(tmp_path, no_build):
     _save_unet_unguarded(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())

@@ -55,6 +55,7 @@ def test_held_out_scenes_are_apart_from_training_scenes():
         split_held_out(_pairs(5), every=7)
 
 
+@pytest.mark.slow
 def test_oracle_and_chain_rows_report_every_seed(tmp_path):
     pairs = _pairs(8)
     train, held = split_held_out(pairs, every=4)

@@ -61,6 +61,7 @@ def _png(image: np.ndarray | bytes) -> bytes:
     return encode_png(torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0)
 
 
+@pytest.mark.slow
 def test_an_image_column_a_key_column_and_mixed_sizes_in_one_batch_give_the_same_pairs(folders):
     hq, pairs = folders
     files = list_images(hq)
@@ -72,6 +73,7 @@ def test_an_image_column_a_key_column_and_mixed_sizes_in_one_batch_give_the_same
     _check_against_synthesize(out, pairs, fingerprint=False)  # arrays, not files: no file fingerprint
 
 
+@pytest.mark.slow
 def test_rows_in_any_order_give_synthesizes_pairs_and_sorted_its_webdataset_shards_byte_for_byte(folders, tmp_path):
     """Rows in another order than synthesize's, one per chain call, PNG bytes: synthesize's pair files and records;
     sorted as synthesize orders images and written by write_row_shards: the same tar files as ``synthesize --format

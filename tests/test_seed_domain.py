@@ -115,6 +115,7 @@ def test_synthesize_seed_uses_the_domain(tmp_path, capsys):
     assert outputs[str(2 ** 64 + 9)] == outputs["9"]
 
 
+@pytest.mark.slow  # imports BasicSR (about 6 s the first time)
 def test_basicsr_plugin_accepts_negative_and_huge_seeds():
     from conftest import require_framework
     from degrade_stream.compat import alias_torchvision_functional_tensor

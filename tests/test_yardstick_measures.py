@@ -108,6 +108,7 @@ def test_units_are_the_real_sets_alone_and_do_not_move_with_the_synthetic_rows()
     assert not torch.allclose(pooled, std)  # pooled units (the old way) would differ
 
 
+@pytest.mark.slow
 def test_a_run_with_one_predicted_class_is_flagged_failed():
     flat = torch.full((40, 3, 32, 32), 0.5)  # zero residual: every logit is the bias, one class
     groups = torch.arange(4).repeat_interleave(10)
