@@ -95,6 +95,21 @@ def test_synthesize_numbers_at_their_edges(hq, tmp_path, option, value, message)
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", [
+    ["sweep", "--config", "bicubic", "--hq", "HQ", "--real", "HQ", "--out", "OUT"],
+    ["calibrate", "--config", "bicubic", "--hq", "HQ", "--real", "HQ", "--out", "OUT/c.yaml"],
+    ["compare-chains", "--chains", "bicubic", "--train", "HQ", "--test", "HQ", "--out", "OUT/r.json"],
+], ids=lambda c: c[0])
+@pytest.mark.parametrize("value", ["0", "1000000000"])
+def test_every_batch_size_has_synthesizes_bounds(hq, tmp_path, command, value):
+    """Only synthesize's --batch-size had an upper bound; a huge one elsewhere tried to hold every crop at once."""
+    out = tmp_path / "o"
+    args = [str(hq) if a == "HQ" else a.replace("OUT", str(out)) for a in command]
+    line = _error(run(*args, "--batch-size", value), command[0])
+    assert f"--batch-size must be an integer in [1, 4096], got {value}" in line
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("config, message", [("binary", "not a YAML config file (not UTF-8 text)"),
                                              ("folder", "is a folder; expected a YAML config file"),
                                              ("list", "a config must be a YAML mapping, got list")])

@@ -15,7 +15,7 @@ from ..calibrate.report import format_table
 from ..calibrate.search import import_cmaes
 from ..core.config import chain_from_dict, load_chain
 from .match_scale import add_match_scale_argument, matched_folder
-from .arg_checks import check_output_file, path_arg
+from .arg_checks import check_batch_size, check_output_file, path_arg
 from .pair_writer import resolve_device
 
 
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     report_path = Path(args.report) if args.report else out.with_suffix(".json")
     if report_path == out:
         raise ValueError(f"--report {report_path} is the same file as --out")
+    check_batch_size(args.batch_size)
     check_output_file(out, "--out")
     check_output_file(report_path, "--report")
     params = [p.strip() for p in args.params.split(",") if p.strip()] if args.params is not None else None

@@ -14,7 +14,7 @@ from ..core.config import load_chain
 from ..restore.compare import Settings, baselines, compare_row
 from ..restore.pairs import load_pairs, pair_files
 from ..shards.reader import pairs_folder
-from .arg_checks import check_output_file, path_arg
+from .arg_checks import check_batch_size, check_output_file, path_arg
 from .pair_writer import resolve_device
 
 
@@ -63,8 +63,9 @@ def load_chains(text: str) -> list[tuple[str, Chain]]:
 
 
 def check_numbers(args: argparse.Namespace) -> None:
+    check_batch_size(args.batch_size)
     for option, value, low in (("--steps", args.steps, 1), ("--crop", args.crop, 16),
-                               ("--batch-size", args.batch_size, 1), ("--eval-crop", args.eval_crop, 0),
+                               ("--eval-crop", args.eval_crop, 0),
                                ("--classifier-steps", args.classifier_steps, 1)):
         if value < low:
             raise ValueError(f"{option} must be >= {low}, got {value}")

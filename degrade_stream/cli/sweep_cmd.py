@@ -9,7 +9,7 @@ from pathlib import Path
 from ..core.config import chain_from_dict, resolve_config
 from ..metrics.folder_report import evaluate_folders, real_reference
 from .evaluate_cmd import check_patch_args
-from .arg_checks import path_arg
+from .arg_checks import check_batch_size, path_arg
 from .match_scale import add_match_scale_argument, matched_folder
 from .fixed_step import config_at_step, parse_steps
 from .output_folder import check_out_path
@@ -98,6 +98,7 @@ def _sweep(args: argparse.Namespace, configs: dict, steps: list[int], out: Path,
 
 def run(args: argparse.Namespace) -> int:
     check_patch_args(args)
+    check_batch_size(args.batch_size)
     steps = parse_steps(args.t)
     config = resolve_config(args.config, "chains")
     configs = {t: config_at_step(config, t) for t in steps}
