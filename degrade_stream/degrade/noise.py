@@ -5,9 +5,8 @@ Levels and choices are (B,) tensors from ``sample_params``. The noise fields the
 each sample gets its own CPU ``torch.Generator``, so its field depends only on its seed and size, never
 on the rest of the batch. Fields are drawn on the CPU whatever the batch's device and then copied there
 (pinned, non-blocking), so the same seed gives bit-identical fields on CPU and CUDA. (A counter-based
-hash per pixel, as in ``core/random.py``, measured 14x slower than the generators on CPU for a
-16x3x64x64 field -- 11.6 ms vs 0.82 ms, one thread -- and its Box-Muller step calls log/cos, whose
-last bit may differ between CPU and CUDA math libraries.) Poisson counts depend on the sample's own
+hash per pixel, as in ``core/random.py``, is far slower than the generators on CPU, and its Box-Muller step
+calls log/cos, whose last bit may differ between CPU and CUDA math libraries.) Poisson counts depend on the sample's own
 pixels and torch's sampler is sequential (one level that differs by float error shifts the draws of
 all later pixels), so they are drawn on the batch's device with a generator of that device seeded
 from the same seed: identical on the same device type, across device types in distribution only.

@@ -97,7 +97,7 @@ def folder_key(identity: dict[str, Any]) -> str:
 def hq_fingerprints(hq: Tensor) -> list[str]:
     """Per sample of a (B, C, H, W) batch, the SHA-256 (hex) of its dtype, shape and exact pixel bytes,
     hashed from a view of the host memory (no copy for a contiguous CPU batch; SHA-256 rather than BLAKE2b:
-    CPUs with SHA extensions hash it about 2.5x faster, benchmarks/RESULTS.md "Pair integrity")."""
+    CPUs with SHA extensions hash it faster, benchmarks/RESULTS.md "Pair integrity")."""
     host = hq.detach().to("cpu").contiguous()
     prints = []
     for image in host:
