@@ -12,7 +12,7 @@ from degrade_stream.diffusion.checkpoint import export_model, read_config
 from degrade_stream.diffusion.colour_space import ColourSpace
 from degrade_stream.diffusion.denoiser import load_colour_space
 from degrade_stream.diffusion.sampler import clip_x0
-from degrade_stream.diffusion.train import train
+from degrade_stream.diffusion.train_loop import train
 from degrade_stream.diffusion.train_config import TrainConfig
 from diffusion_helpers import micro_train_config, single_thread  # noqa: F401  (autouse fixture)
 

@@ -11,7 +11,7 @@ from degrade_stream.cli.main import main
 from degrade_stream.core.config import resolve_config
 from degrade_stream.core.errors import ConfigError
 from degrade_stream.diffusion import checkpoint as ckpt_io
-from degrade_stream.diffusion.train import train
+from degrade_stream.diffusion.train_loop import train
 from degrade_stream.diffusion.train_config import TrainConfig
 from degrade_stream.diffusion.train_data import RandomCrops, StepSampler, pad_to, scan_images
 from diffusion_helpers import micro_train_config, single_thread  # noqa: F401  (autouse fixture)

@@ -11,7 +11,7 @@ from degrade_stream.cli.main import main
 from degrade_stream.core.config import resolve_config
 from degrade_stream.core.errors import ConfigError
 from degrade_stream.diffusion.schedule import make_schedule
-from degrade_stream.diffusion.train import diffusion_loss, draw_t, train
+from degrade_stream.diffusion.train_loop import diffusion_loss, draw_t, train
 from degrade_stream.diffusion.train_config import TrainConfig
 from degrade_stream.diffusion.train_data import RandomCrops, crop_offset, scan_images
 from degrade_stream.diffusion.train_log import LOG_FILE

@@ -167,7 +167,7 @@ def test_train_ddpm_refuses_a_run_the_machine_cannot_hold_and_leaves_no_out(tmp_
 
 
 def test_resume_checks_the_stored_weights_against_the_stored_config_before_building(tmp_path, monkeypatch):
-    from degrade_stream.diffusion.train import train
+    from degrade_stream.diffusion.train_loop import train
 
     run = tmp_path / "run"
     micro_checkpoint(run)

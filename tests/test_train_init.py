@@ -5,7 +5,7 @@ import torch
 import yaml
 
 from degrade_stream.diffusion.checkpoint import EMA_FILE, read_weights, resolve_checkpoint
-from degrade_stream.diffusion.train import RunStart, build_loop, Distributed
+from degrade_stream.diffusion.train_loop import RunStart, build_loop, Distributed
 from degrade_stream.diffusion.train_init import init_weights
 from degrade_stream.io import save_image
 from diffusion_helpers import MICRO, micro_checkpoint, micro_train_config, single_thread  # noqa: F401

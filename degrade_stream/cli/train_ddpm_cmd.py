@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from ..diffusion.checkpoint import remove_stale_checkpoint_temps
     from .output_folder import check_out_path
     from .pair_writer import resolve_device
-    from ..diffusion.train import train
+    from ..diffusion.train_loop import train
     from ..diffusion.train_config import TrainConfig
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")

@@ -27,7 +27,7 @@ NOISE_FIELD = 1           # the seed of a stage's one noise field (classical, bs
 SECOND_NOISE_FIELD = 2    # the seed of Real-ESRGAN's second-order noise field
 
 # --- training and streaming ------------------------------------------------------------------------
-TRAIN_STEP_NOISE = 0x7EA1  # diffusion/train.py: t and epsilon of (step, rank), apart from the crops
+TRAIN_STEP_NOISE = 0x7EA1  # diffusion/train_loop.py: t and epsilon of (step, rank), apart from the crops
 PAIR_CROP = 0xC209         # stream/pair_stream.py and the BasicSR dataset: where a sample's HQ crop lies
 
 # --- the face degradation (degrade/face.py): each group of draws has its own stream ----------------

@@ -33,7 +33,7 @@ def init_weights(spec: str, config: TrainConfig, recipe: str = "the recipe") -> 
     """The weights named by ``spec`` (``bundled``, ``bundled_face``, a train-ddpm ``--out`` or ``step_*`` folder,
     a .safetensors file in one, or a diffusers UNet folder), checked against ``config``'s model section,
     schedule and colour space; errors name the file, the tensor or the key, and ``recipe``."""
-    from .denoiser import resolve_spec  # denoiser imports the sampling stack; keep train.py's imports light
+    from .denoiser import resolve_spec  # denoiser imports the sampling stack; keep train_loop.py's imports light
 
     kind, folder = resolve_spec(spec)
     expected = parameter_shapes(config.model)
