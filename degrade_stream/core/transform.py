@@ -19,7 +19,7 @@ from .errors import ConfigError, closest, short_repr
 from .finite import check_finite_output
 from .params_check import check_stage_params
 from .random import SampleRandom, as_seed_tensor
-from .validate import check_value, type_hints
+from .validate import Rule, check_rules, check_value, type_hints
 
 Params = dict[str, Any]  # name -> (B, ...) tensor, or a nested Params
 
@@ -49,6 +49,8 @@ class Transform:
     #: The smallest input height and width (each) this stage accepts on its own; a stage that refuses small
     #: inputs states its bound (a class attribute or a property), and ``Chain.min_input_side`` combines them.
     min_input_side: int = 1
+    #: Checks that span several arguments (core/validate.py ``Rule``), run after each argument's own check.
+    rules: ClassVar[tuple[Rule, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -135,8 +137,8 @@ def _init_arguments(cls: type) -> list[str]:
 
 
 def _recording_init(init: Any) -> Any:
-    """Wrap ``__init__`` to check arguments against their annotations (core/validate.py) and record them
-    for to_config."""
+    """Wrap ``__init__`` to check arguments against their annotations and the class's ``rules`` (core/validate.py),
+    the one place a stage's arguments are checked, and record them for to_config."""
     sig = inspect.signature(init)
 
     @functools.wraps(init)
@@ -153,6 +155,7 @@ def _recording_init(init: Any) -> Any:
                 value = check_value(name, value, hints.get(name))
                 bound.arguments[name] = value
                 config[name] = value
+            check_rules(type(self), config)
             self._config = config
             args, kwargs = bound.args[1:], bound.kwargs
         init(self, *args, **kwargs)

@@ -9,8 +9,18 @@ wherever it is declared. A field states its constraints in its annotation:
 - ``tuple[X, Y]`` / ``tuple[X, ...]``: a list of that many elements, each checked as ``name[i]``;
 - ``X | None``: None, or an X;
 - ``Annotated[X, Bounds(low=..., high=..., below=...)]``: a number within the bounds;
+- ``Annotated[tuple[X, X], Range(low=..., high=...)]``: a [low, high] pair, each end within the bounds, low <= high;
+- ``Annotated[str, Choice(names)]``: a string, one of ``names`` (as ``Literal``, after the type check);
+- ``Annotated[float, Probability()]``: a probability in [0, 1];
+- ``Annotated[tuple[float, ...], Weights(n)]``: n non-negative weights in [0, 1], not all zero;
+- ``Annotated[X, Odd()]``: an odd integer, or a pair of odd integers;
 - ``Annotated[X, Parser(build)]``: a nested value built by ``build(value, name)``;
 - ``Seed``: any integer, reduced modulo 2**64 (the seed domain, ``core/seed_domain.py``).
+
+The markers of one annotation apply in order, after the type. A rule that spans several fields (a stage's
+``t_per_step`` that needs ``sampler: ddim``) is declared once, in the class's ``rules`` (``check_rules``): each
+rule gets the checked values by name and raises a ConfigError naming the key. ``Transform`` runs both on every
+``__init__`` (core/transform.py), config dataclasses through ``check_fields``; nothing checks an argument again.
 
 Every error is a ConfigError whose key is the argument or field name (``adam_betas[1]``).
 """
@@ -23,7 +33,7 @@ import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Literal, Mapping
 
-from .checks import check_choice, check_int, check_number
+from .checks import check_choice, check_int, check_number, check_prob, check_probs, check_range
 from .errors import ConfigError, closest, short_repr
 from .seed_domain import SeedError, canonical_seed
 
@@ -35,6 +45,45 @@ class Bounds:
     low: float | None = None
     high: float | None = None
     below: float | None = None
+
+
+@dataclass(frozen=True)
+class Range:
+    """A [low, high] pair: each end within ``[low, high]`` of the marker (named ``key[0]``, ``key[1]``), and the
+    pair's low <= its high; the ends are integers when the tuple's elements are ``int``."""
+
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of ``names`` (a typo gets the closest suggestion)."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Probability:
+    """A probability: a number in [0, 1]."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """``length`` weights (any length when None), each a probability, not all zero (normalised by the user)."""
+
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class Odd:
+    """An odd integer, or a pair of them; ``noun`` starts the message (``kernel sizes must be odd``)."""
+
+    noun: str = ""
+
+
+#: A rule over several fields: gets the checked values by name, raises ConfigError naming the key.
+Rule = Callable[[Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -95,7 +144,19 @@ def check_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
             name = key[:80] if isinstance(key, str) else short_repr(key)
             raise ConfigError(name, f"unknown key{closest(name, names)}; expected one of {names}")
     hints = type_hints(cls)
-    return {key: check_value(key, data[key], hints.get(key)) for key in names if key in data}
+    values = {key: check_value(key, data[key], hints.get(key)) for key in names if key in data}
+    if getattr(cls, "rules", ()):
+        defaults = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+                    for f in dataclasses.fields(cls)
+                    if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
+        check_rules(cls, {**defaults, **values})
+    return values
+
+
+def check_rules(cls: type, values: Mapping[str, Any]) -> None:
+    """The rules of ``cls`` that span several fields (its ``rules``), on the checked ``values``."""
+    for rule in getattr(cls, "rules", ()):
+        rule(values)
 
 
 def check_field(cls: type, name: str, value: Any) -> Any:
@@ -115,9 +176,28 @@ def _check_annotated(name: str, value: Any, base: Any, extras: tuple[Any, ...]) 
     bounds = [extra for extra in extras if isinstance(extra, Bounds)]
     if not (bounds and base in (int, float)):  # a number with Bounds is checked by them (its own limits)
         value = check_value(name, value, base)
-    for extra in bounds:
-        value = _check_bounds(name, value, base, extra)
+    for extra in extras:
+        if isinstance(extra, Bounds):
+            value = _check_bounds(name, value, base, extra)
+        elif isinstance(extra, Range):
+            integer = typing.get_args(base)[:1] == (int,)
+            value = check_range(name, value, extra.low, extra.high, integer=integer)
+        elif isinstance(extra, Choice):
+            value = check_choice(name, value, extra.names)
+        elif isinstance(extra, Probability):
+            value = check_prob(name, value)
+        elif isinstance(extra, Weights):
+            value = check_probs(name, value, extra.length)
+        elif isinstance(extra, Odd):
+            _check_odd(name, value, extra)
     return value
+
+
+def _check_odd(name: str, value: Any, odd: Odd) -> None:
+    ends = value if isinstance(value, tuple) else (value,)
+    if any(v % 2 == 0 for v in ends):
+        shown = list(value) if isinstance(value, tuple) else value
+        raise ConfigError(name, f"{odd.noun + ' ' if odd.noun else ''}must be odd, got {shown}")
 
 
 def _check_bounds(name: str, value: Any, base: Any, bounds: Bounds) -> Any:

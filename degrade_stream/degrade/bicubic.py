@@ -9,7 +9,7 @@ from torch import Tensor
 
 from ..core.registry import register
 from ..core.transform import Params
-from .model_base import DegradationModel
+from .model_base import DegradationModel, Scale
 from .resize import resize
 
 
@@ -17,7 +17,7 @@ from .resize import resize
 class Bicubic(DegradationModel):
     """Deterministic x``scale`` anti-aliased bicubic downsampling, rounded to 8-bit levels."""
 
-    def __init__(self, scale: int = 4, resize_back: bool = False) -> None:
+    def __init__(self, scale: Scale = 4, resize_back: bool = False) -> None:
         self._set_scale(scale, resize_back)
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:

@@ -3,20 +3,23 @@ the models: ``blur``, ``resize``, ``noise``, ``jpeg``, ``usm``, ``round8``. Ever
 drawn per sample; defaults are Real-ESRGAN's first-order x4plus ranges."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from torch import Tensor
 
 from ..core import salts
-from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
 from ..core.quantize import quantize8
 from ..core.registry import register
 from ..core.transform import Params, Transform
+from ..core.validate import Bounds, Weights
 from .blur_kernels import build_blur_kernels, crop_kernel, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .noise import add_noise_on_canvas, sample_noise
 from .resize import resize_per_sample
-from .settings import KERNEL_PAD, BlurSettings, NoiseSettings
+from .settings import (KERNEL_PAD, BlurSettings, JpegRange, KernelRange, KindWeights, NoiseRange, NoiseSettings,
+                       Prob, ShapeRange)
 from .usm import usm_sharpen
 
 
@@ -29,12 +32,13 @@ def _where_on(on: Tensor, result: Tensor, batch: Tensor) -> Tensor:
 class Blur(Transform):
     """With probability ``prob``, blur each sample with its own random Real-ESRGAN kernel."""
 
-    def __init__(self, prob: float = 1.0, kernel_range: tuple[int, int] = (7, 21),
-                 kernel_prob: tuple[float, ...] = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03), sinc_prob: float = 0.1,
-                 blur_sigma: tuple[float, float] = (0.2, 3.0), betag_range: tuple[float, float] = (0.5, 4.0),
-                 betap_range: tuple[float, float] = (1.0, 2.0)) -> None:
-        self.prob = check_prob("prob", prob)
-        self.kernel = BlurSettings.from_args(kernel_range, kernel_prob, sinc_prob, blur_sigma, betag_range, betap_range)
+    def __init__(self, prob: Prob = 1.0, kernel_range: KernelRange = (7, 21),
+                 kernel_prob: KindWeights = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03), sinc_prob: Prob = 0.1,
+                 blur_sigma: ShapeRange = (0.2, 3.0), betag_range: ShapeRange = (0.5, 4.0),
+                 betap_range: ShapeRange = (1.0, 2.0)) -> None:
+        self.prob = prob
+        self.kernel = BlurSettings(kind_probs=kernel_prob, sinc_prob=sinc_prob, sigma_range=blur_sigma,
+                                   betag_range=betag_range, betap_range=betap_range, size_range=kernel_range)
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         rng = self.random(seeds, batch)
@@ -51,9 +55,10 @@ class Blur(Transform):
 class Resize(Transform):
     """Downscale by the integer ``scale`` (output H//scale x W//scale) with a per-sample random mode."""
 
-    def __init__(self, scale: int = 2, mode_prob: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3)) -> None:
-        self.scale = check_int("scale", scale, low=1, high=16)
-        self.mode_prob = check_probs("mode_prob", mode_prob, 3)  # area, bilinear, bicubic
+    def __init__(self, scale: Annotated[int, Bounds(low=1, high=16)] = 2,
+                 mode_prob: Annotated[tuple[float, float, float], Weights(3)] = (1 / 3, 1 / 3, 1 / 3)) -> None:
+        self.scale = scale
+        self.mode_prob = mode_prob  # area, bilinear, bicubic
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         return {"mode": self.random(seeds, batch).categorical(list(self.mode_prob))}
@@ -75,9 +80,10 @@ class Resize(Transform):
 class Noise(Transform):
     """Gaussian (p ``gaussian_noise_prob``) or Poisson noise, gray with p ``gray_noise_prob``, per sample."""
 
-    def __init__(self, gaussian_noise_prob: float = 0.5, noise_range: tuple[float, float] = (1.0, 30.0),
-                 poisson_scale_range: tuple[float, float] = (0.05, 3.0), gray_noise_prob: float = 0.4) -> None:
-        self.noise = NoiseSettings.from_args(gaussian_noise_prob, noise_range, poisson_scale_range, gray_noise_prob)
+    def __init__(self, gaussian_noise_prob: Prob = 0.5, noise_range: NoiseRange = (1.0, 30.0),
+                 poisson_scale_range: NoiseRange = (0.05, 3.0), gray_noise_prob: Prob = 0.4) -> None:
+        self.noise = NoiseSettings(gaussian_prob=gaussian_noise_prob, sigma_range=noise_range,
+                                   poisson_range=poisson_scale_range, gray_prob=gray_noise_prob)
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         return sample_noise(self.random(seeds, batch), seeds, salts.NOISE_FIELD, self.noise)
@@ -91,9 +97,9 @@ class Noise(Transform):
 class JPEG(Transform):
     """With probability ``prob``, JPEG-compress with a per-sample quality from ``jpeg_range``."""
 
-    def __init__(self, jpeg_range: tuple[float, float] = (30.0, 95.0), prob: float = 1.0) -> None:
-        self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
-        self.prob = check_prob("prob", prob)
+    def __init__(self, jpeg_range: JpegRange = (30.0, 95.0), prob: Prob = 1.0) -> None:
+        self.jpeg_range = jpeg_range
+        self.prob = prob
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         rng = self.random(seeds, batch)
@@ -107,9 +113,10 @@ class JPEG(Transform):
 class USM(Transform):
     """Real-ESRGAN's unsharp masking (deterministic): weight 0.5, threshold 10, 51-tap Gaussian."""
 
-    def __init__(self, weight: float = 0.5, threshold: float = 10.0) -> None:
-        self.weight = check_number("weight", weight, low=0.0)
-        self.threshold = check_number("threshold", threshold, low=0.0)
+    def __init__(self, weight: Annotated[float, Bounds(low=0.0)] = 0.5,
+                 threshold: Annotated[float, Bounds(low=0.0)] = 10.0) -> None:
+        self.weight = weight
+        self.threshold = threshold
 
     def apply(self, batch: Tensor, params: Params) -> Tensor:
         return usm_sharpen(batch, self.weight, self.threshold)

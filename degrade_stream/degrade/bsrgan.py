@@ -21,23 +21,24 @@ parameters (and building all kernels) for the batch at once.
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import torch
 from torch import Tensor
 
 from ..core import salts
-from ..core.checks import check_choice
 from ..core.params import select_params
 from ..core.random import derive_seeds
 from ..core.registry import register
 from ..core.transform import Params
+from ..core.validate import Choice
 from .blur_kernels import crop_kernel
 from .bsrgan_kernels import blur_inv_cov, correlated_noise_matrices, gaussian_kernels, shifted_downsample_kernels
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
 from .jpeg_pillow import pillow_jpeg
 from .matlab_resize import matlab_resize
-from .model_base import DegradationModel
+from .model_base import DegradationModel, Scale
 from .noise import normal_fields
 from .opencv_resize import CV2_MODES, opencv_resize
 
@@ -52,9 +53,10 @@ JPEG_CODECS = ("pillow", "libjpeg")
 class BSRGAN(DegradationModel):
     """BSRGAN degradation: random per-sample order of blurs, downsamplings, noise and JPEG."""
 
-    def __init__(self, scale: int = 4, resize_back: bool = False, jpeg: str = "pillow") -> None:
+    def __init__(self, scale: Scale = 4, resize_back: bool = False,
+                 jpeg: Annotated[str, Choice(JPEG_CODECS)] = "pillow") -> None:
         self._set_scale(scale, resize_back)
-        self.jpeg = check_choice("jpeg", jpeg, JPEG_CODECS)
+        self.jpeg = jpeg
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         self.lq_size(batch)

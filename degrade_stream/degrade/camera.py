@@ -20,16 +20,17 @@ change a chain. The remaining free numbers (``noise_gain_range``, ``jpeg_prob``,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import torch
 from torch import Tensor
 
 from ..core import salts
-from ..core.checks import check_prob, check_range
 from ..core.errors import ConfigError
 from ..core.random import derive_seeds
 from ..core.registry import register
 from ..core.transform import Params
+from ..core.validate import Range
 from ..fit.colour import apply_colour
 from ..fit.kernel import apply_kernels
 from ..fit.model import CameraModel, file_sha256, load_model
@@ -38,6 +39,7 @@ from .jpeg import jpeg_compress
 from .model_base import DegradationModel
 from .noise import normal_fields
 from .resize import resize
+from .settings import JpegRange, Prob
 
 
 def _load(model: str, model_sha256: str | None) -> CameraModel:
@@ -72,14 +74,14 @@ class Camera(DegradationModel):
     """A fitted camera: a bank entry per sample (colour map, per-channel kernels, noise level), noise, JPEG."""
 
     def __init__(self, model: str, model_sha256: str | None = None, resize_back: bool = False, colour: bool = True,
-                 noise_gain_range: tuple[float, float] = (1.0, 1.0), jpeg_prob: float = 0.0,
-                 jpeg_range: tuple[float, float] = (90.0, 100.0)) -> None:
+                 noise_gain_range: Annotated[tuple[float, float], Range(low=0.0, high=100.0)] = (1.0, 1.0),
+                 jpeg_prob: Prob = 0.0, jpeg_range: JpegRange = (90.0, 100.0)) -> None:
         self.model = _load(model, model_sha256)
         self._set_scale(self.model.scale, resize_back)
         self.colour = colour
-        self.noise_gain_range = check_range("noise_gain_range", noise_gain_range, low=0.0, high=100.0)
-        self.jpeg_prob = check_prob("jpeg_prob", jpeg_prob)
-        self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
+        self.noise_gain_range = noise_gain_range
+        self.jpeg_prob = jpeg_prob
+        self.jpeg_range = jpeg_range
 
     @property
     def model_path(self) -> Path:

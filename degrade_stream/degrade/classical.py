@@ -8,35 +8,39 @@ gray with p 0.4; JPEG quality in [30, 95]; rounded to 8 bit.
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from torch import Tensor
 
 from ..core import salts
-from ..core.checks import check_choice, check_range
 from ..core.registry import register
 from ..core.transform import Params
+from ..core.validate import Choice
 from .blur_kernels import build_blur_kernels, crop_kernel, sample_blur_params
 from .filtering import filter_per_sample
 from .jpeg import jpeg_compress
-from .model_base import DegradationModel
+from .model_base import DegradationModel, Scale
 from .noise import add_gaussian_noise, sample_gaussian_noise
 from .resize import MODES, resize_per_sample
-from .settings import KERNEL_PAD, BlurSettings, NoiseSettings
+from .settings import (KERNEL_PAD, BlurSettings, GaussianWeights, JpegRange, KernelRange, NoiseRange, NoiseSettings,
+                       Prob, ShapeRange)
 
 
 @register("classical")
 class Classical(DegradationModel):
     """Blur, downsample, Gaussian noise, JPEG, with every level drawn per sample."""
 
-    def __init__(self, scale: int = 4, resize_back: bool = False, kernel_range: tuple[int, int] = (7, 21),
-                 iso_aniso_prob: tuple[float, float] = (0.7, 0.3), blur_sigma: tuple[float, float] = (0.2, 3.0),
-                 resize_mode: str = "bicubic", noise_range: tuple[float, float] = (1.0, 25.0),
-                 gray_noise_prob: float = 0.4, jpeg_range: tuple[float, float] = (30.0, 95.0)) -> None:
+    def __init__(self, scale: Scale = 4, resize_back: bool = False, kernel_range: KernelRange = (7, 21),
+                 iso_aniso_prob: GaussianWeights = (0.7, 0.3), blur_sigma: ShapeRange = (0.2, 3.0),
+                 resize_mode: Annotated[str, Choice(MODES)] = "bicubic", noise_range: NoiseRange = (1.0, 25.0),
+                 gray_noise_prob: Prob = 0.4, jpeg_range: JpegRange = (30.0, 95.0)) -> None:
         self._set_scale(scale, resize_back)
-        self.blur = BlurSettings.gaussian(kernel_range, iso_aniso_prob, blur_sigma)
-        self.resize_mode = check_choice("resize_mode", resize_mode, MODES)
-        self.noise = NoiseSettings.gaussian(noise_range, gray_noise_prob)
-        self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
+        self.blur = BlurSettings.of_gaussian(kernel_range, iso_aniso_prob, blur_sigma)
+        self.resize_mode = resize_mode
+        self.noise = NoiseSettings(gaussian_prob=1.0, sigma_range=noise_range, poisson_range=(0.0, 0.0),
+                                   gray_prob=gray_noise_prob)
+        self.jpeg_range = jpeg_range
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         self.lq_size(batch)

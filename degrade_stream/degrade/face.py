@@ -32,17 +32,18 @@ canvas, the two resizes per sample (``_resize_each``). The 41-tap blur runs by F
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from torch import Tensor
 
 from ..core import salts
-from ..core.checks import check_int, check_number, check_prob, check_probs, check_range
-from ..core.errors import ConfigError
 from ..core.params import select_params
 from ..core.quantize import quantize8
 from ..core.random import derive_seeds
 from ..core.registry import register
 from ..core.transform import Params, Transform
+from ..core.validate import Bounds, Odd, Range, Weights
 from ..option_files.stage_option import FromOptionFile
 from . import canvas
 from .blur_kernels import build_blur_kernels, sample_blur_params
@@ -51,10 +52,17 @@ from .fft_filter import filter_fft
 from .jpeg import jpeg_compress
 from .noise import add_noise_on_canvas
 from .resize import MODES, resize
-from .settings import KINDS, BlurSettings
+from .settings import KINDS, BlurSettings, GaussianWeights, JpegRange, Prob, ShapeRange
 
 #: the LQ of the largest downsample must keep this many pixels per side
 MIN_LQ_SIDE = 4
+
+# The arguments' checks (core/validate.py).
+KernelSize = Annotated[int, Bounds(low=1, high=81), Odd()]
+DownsampleRange = Annotated[tuple[float, float], Range(low=0.1, high=64)]
+NoiseRange8 = Annotated[tuple[float, float], Range(low=0, high=255)]  # 8-bit units
+Factor = Annotated[tuple[float, float], Range(low=0)]  # torchvision's adjust_* bounds: factors >= 0
+Hue = Annotated[tuple[float, float], Range(low=-0.5, high=0.5)]  # hue in [-0.5, 0.5]
 
 
 def _gaussian_blur(kernel_size: int, iso_aniso_prob: tuple[float, float], sigma: tuple[float, float]) -> BlurSettings:
@@ -68,41 +76,37 @@ class FaceDegradation(FromOptionFile, Transform):
     """GFPGAN's first-order face degradation (CodeFormer's with its ranges), LQ at the input size; ``options:
     FILE`` builds it from a GFPGAN options YAML (option_files/gfpgan.py)."""
 
-    def __init__(self, kernel_size: int = 41, iso_aniso_prob: tuple[float, float] = (0.5, 0.5),
-                 blur_sigma: tuple[float, float] = (0.1, 10.0), downsample_range: tuple[float, float] = (0.8, 8.0),
-                 interpolation_prob: tuple[float, float, float] = (0.0, 1.0, 0.0), antialias: bool = False,
-                 noise_range: tuple[float, float] = (0.0, 20.0), jpeg_range: tuple[float, float] = (60.0, 100.0),
-                 color_jitter_prob: float = 0.3, color_jitter_shift: float = 20.0, gray_prob: float = 0.01,
-                 color_jitter_pt_prob: float = 0.3, brightness: tuple[float, float] = (0.5, 1.5),
-                 contrast: tuple[float, float] = (0.5, 1.5), saturation: tuple[float, float] = (0.0, 1.5),
-                 hue: tuple[float, float] = (-0.1, 0.1),
-                 large_prob: float = 0.0, blur_sigma_large: tuple[float, float] = (1.0, 15.0),
-                 downsample_range_large: tuple[float, float] = (4.0, 30.0),
-                 noise_range_large: tuple[float, float] = (0.0, 20.0),
-                 jpeg_range_large: tuple[float, float] = (30.0, 80.0)) -> None:
-        self.kernel_size = check_int("kernel_size", kernel_size, low=1, high=81)
-        if self.kernel_size % 2 == 0:
-            raise ConfigError("kernel_size", f"must be odd, got {kernel_size}")
-        weights = check_probs("iso_aniso_prob", iso_aniso_prob, 2)
-        self.blur = _gaussian_blur(self.kernel_size, weights, check_range("blur_sigma", blur_sigma, low=1e-3))
-        self.blur_large = _gaussian_blur(self.kernel_size, weights,
-                                         check_range("blur_sigma_large", blur_sigma_large, low=1e-3))
-        self.downsample = check_range("downsample_range", downsample_range, low=0.1, high=64)
-        self.downsample_large = check_range("downsample_range_large", downsample_range_large, low=0.1, high=64)
-        self.interpolation_prob = check_probs("interpolation_prob", interpolation_prob, 3)  # area, bilinear, bicubic
-        self.antialias = bool(antialias)
-        self.noise = check_range("noise_range", noise_range, low=0, high=255)
-        self.noise_large = check_range("noise_range_large", noise_range_large, low=0, high=255)
-        self.jpeg = check_range("jpeg_range", jpeg_range, low=1, high=100)
-        self.jpeg_large = check_range("jpeg_range_large", jpeg_range_large, low=1, high=100)
-        self.color_jitter_prob = check_prob("color_jitter_prob", color_jitter_prob)
-        self.color_jitter_shift = check_number("color_jitter_shift", color_jitter_shift, low=0, high=255)
-        self.gray_prob = check_prob("gray_prob", gray_prob)
-        self.color_jitter_pt_prob = check_prob("color_jitter_pt_prob", color_jitter_pt_prob)
-        # torchvision's adjust_* bounds: factors >= 0, hue in [-0.5, 0.5]
-        self.jitter_pt = (check_range("brightness", brightness, low=0), check_range("contrast", contrast, low=0),
-                          check_range("saturation", saturation, low=0), check_range("hue", hue, low=-0.5, high=0.5))
-        self.large_prob = check_prob("large_prob", large_prob)
+    def __init__(self, kernel_size: KernelSize = 41, iso_aniso_prob: GaussianWeights = (0.5, 0.5),
+                 blur_sigma: ShapeRange = (0.1, 10.0), downsample_range: DownsampleRange = (0.8, 8.0),
+                 interpolation_prob: Annotated[tuple[float, float, float], Weights(3)] = (0.0, 1.0, 0.0),
+                 antialias: bool = False,
+                 noise_range: NoiseRange8 = (0.0, 20.0), jpeg_range: JpegRange = (60.0, 100.0),
+                 color_jitter_prob: Prob = 0.3, color_jitter_shift: Annotated[float, Bounds(low=0, high=255)] = 20.0,
+                 gray_prob: Prob = 0.01,
+                 color_jitter_pt_prob: Prob = 0.3, brightness: Factor = (0.5, 1.5),
+                 contrast: Factor = (0.5, 1.5), saturation: Factor = (0.0, 1.5),
+                 hue: Hue = (-0.1, 0.1),
+                 large_prob: Prob = 0.0, blur_sigma_large: ShapeRange = (1.0, 15.0),
+                 downsample_range_large: DownsampleRange = (4.0, 30.0),
+                 noise_range_large: NoiseRange8 = (0.0, 20.0),
+                 jpeg_range_large: JpegRange = (30.0, 80.0)) -> None:
+        self.kernel_size = kernel_size
+        self.blur = _gaussian_blur(kernel_size, iso_aniso_prob, blur_sigma)
+        self.blur_large = _gaussian_blur(kernel_size, iso_aniso_prob, blur_sigma_large)
+        self.downsample = downsample_range
+        self.downsample_large = downsample_range_large
+        self.interpolation_prob = interpolation_prob  # area, bilinear, bicubic
+        self.antialias = antialias
+        self.noise = noise_range
+        self.noise_large = noise_range_large
+        self.jpeg = jpeg_range
+        self.jpeg_large = jpeg_range_large
+        self.color_jitter_prob = color_jitter_prob
+        self.color_jitter_shift = color_jitter_shift
+        self.gray_prob = gray_prob
+        self.color_jitter_pt_prob = color_jitter_pt_prob
+        self.jitter_pt = (brightness, contrast, saturation, hue)
+        self.large_prob = large_prob
 
     def _largest_factor(self) -> float:
         return max(self.downsample[1], self.downsample_large[1] if self.large_prob > 0 else 0.0)

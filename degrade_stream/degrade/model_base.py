@@ -1,22 +1,27 @@
 """What the four degradation models share: the scale argument, resize-back, and the size check."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from torch import Tensor
 
-from ..core.checks import check_int
 from ..core.quantize import quantize8
 from ..core.transform import Transform
+from ..core.validate import Bounds
 from .resize import resize
 
 #: The LQ output must keep at least this many pixels per side (one JPEG block).
 MIN_LQ_SIDE = 8
+#: The ``scale`` argument of a model stage (checked by the stage's annotation, core/validate.py).
+Scale = Annotated[int, Bounds(low=1, high=8)]
 
 
 class DegradationModel(Transform):
     """Base of the model stages: ``scale`` (HQ/LQ size ratio) and ``resize_back`` (same-size LQ)."""
 
     def _set_scale(self, scale: int, resize_back: bool) -> None:
-        self.lq_scale = check_int("scale", scale, low=1, high=8)
+        """``scale``: a checked ``Scale`` argument, or a camera model's (checked when the model is loaded)."""
+        self.lq_scale = scale
         self.resize_back = resize_back
         # the chain's scale reflects the output size: 1 when the LQ is resized back to the HQ size
         self.scale = 1 if resize_back else self.lq_scale

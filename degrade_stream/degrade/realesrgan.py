@@ -24,27 +24,29 @@ depends on a sample's own pixels, loops over the samples that chose it.
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import torch
 from kornia.filters import filter2d
 from torch import Tensor
 
 from ..core import salts
-from ..core.checks import check_choice, check_prob, check_range
 from ..core.params import select_params
 from ..core.quantize import quantize8
 from ..core.registry import register
 from ..core.transform import Params
+from ..core.validate import Choice
 from ..option_files.stage_option import FromOptionFile
 from . import canvas
 from .blur_kernels import build_blur_kernels, sample_blur_params
 from .filtering import filter_per_sample
 from .diffjpeg import diffjpeg_compress
 from .jpeg import jpeg_compress
-from .model_base import DegradationModel
+from .model_base import DegradationModel, Scale
 from .noise import add_noise_on_canvas, sample_noise
 from .resize import MODES, resize, sample_resize_factor, scaled_size
-from .settings import KERNEL_PAD, BlurSettings, NoiseSettings, ResizeSettings, odd_kernel_range
+from .settings import (KERNEL_PAD, BlurSettings, DirectionWeights, FactorRange, JpegRange, KernelRange, KindWeights,
+                       NoiseRange, NoiseSettings, Prob, ResizeSettings, ShapeRange)
 from .sinc_kernel import sinc_kernels
 from .usm import usm_sharpen
 
@@ -60,43 +62,45 @@ class RealESRGAN(FromOptionFile, DegradationModel):
     """Real-ESRGAN second-order degradation with every random choice drawn per sample; ``options: FILE`` in YAML
     reads a Real-ESRGAN / BasicSR options file (``option_files``)."""
 
-    def __init__(self, scale: int = 4, resize_back: bool = False, sharpen_input: bool = True,
-                 antialias: bool = False, jpeg: str = "diffjpeg", resize_back_mode: str = "random",
-                 kernel_range: tuple[int, int] = (7, 21),
-                 kernel_prob: tuple[float, ...] = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03),
-                 sinc_prob: float = 0.1, blur_sigma: tuple[float, float] = (0.2, 3.0),
-                 betag_range: tuple[float, float] = (0.5, 4.0), betap_range: tuple[float, float] = (1.0, 2.0),
-                 resize_prob: tuple[float, ...] = (0.2, 0.7, 0.1), resize_range: tuple[float, float] = (0.15, 1.5),
-                 gaussian_noise_prob: float = 0.5, noise_range: tuple[float, float] = (1.0, 30.0),
-                 poisson_scale_range: tuple[float, float] = (0.05, 3.0), gray_noise_prob: float = 0.4,
-                 jpeg_range: tuple[float, float] = (30.0, 95.0),
-                 second_blur_prob: float = 0.8,
-                 kernel_prob2: tuple[float, ...] = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03),
-                 sinc_prob2: float = 0.1, blur_sigma2: tuple[float, float] = (0.2, 1.5),
-                 betag_range2: tuple[float, float] = (0.5, 4.0), betap_range2: tuple[float, float] = (1.0, 2.0),
-                 resize_prob2: tuple[float, ...] = (0.3, 0.4, 0.3), resize_range2: tuple[float, float] = (0.3, 1.2),
-                 gaussian_noise_prob2: float = 0.5, noise_range2: tuple[float, float] = (1.0, 25.0),
-                 poisson_scale_range2: tuple[float, float] = (0.05, 2.5), gray_noise_prob2: float = 0.4,
-                 jpeg_range2: tuple[float, float] = (30.0, 95.0), final_sinc_prob: float = 0.8) -> None:
+    def __init__(self, scale: Scale = 4, resize_back: bool = False, sharpen_input: bool = True,
+                 antialias: bool = False, jpeg: Annotated[str, Choice(JPEG_CODECS)] = "diffjpeg",
+                 resize_back_mode: Annotated[str, Choice(RESIZE_BACK_MODES)] = "random",
+                 kernel_range: KernelRange = (7, 21),
+                 kernel_prob: KindWeights = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03),
+                 sinc_prob: Prob = 0.1, blur_sigma: ShapeRange = (0.2, 3.0),
+                 betag_range: ShapeRange = (0.5, 4.0), betap_range: ShapeRange = (1.0, 2.0),
+                 resize_prob: DirectionWeights = (0.2, 0.7, 0.1), resize_range: FactorRange = (0.15, 1.5),
+                 gaussian_noise_prob: Prob = 0.5, noise_range: NoiseRange = (1.0, 30.0),
+                 poisson_scale_range: NoiseRange = (0.05, 3.0), gray_noise_prob: Prob = 0.4,
+                 jpeg_range: JpegRange = (30.0, 95.0),
+                 second_blur_prob: Prob = 0.8,
+                 kernel_prob2: KindWeights = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03),
+                 sinc_prob2: Prob = 0.1, blur_sigma2: ShapeRange = (0.2, 1.5),
+                 betag_range2: ShapeRange = (0.5, 4.0), betap_range2: ShapeRange = (1.0, 2.0),
+                 resize_prob2: DirectionWeights = (0.3, 0.4, 0.3), resize_range2: FactorRange = (0.3, 1.2),
+                 gaussian_noise_prob2: Prob = 0.5, noise_range2: NoiseRange = (1.0, 25.0),
+                 poisson_scale_range2: NoiseRange = (0.05, 2.5), gray_noise_prob2: Prob = 0.4,
+                 jpeg_range2: JpegRange = (30.0, 95.0), final_sinc_prob: Prob = 0.8) -> None:
         self._set_scale(scale, resize_back)
         self.sharpen_input = sharpen_input
         self.antialias = antialias
-        self.jpeg = check_choice("jpeg", jpeg, JPEG_CODECS)
-        self.resize_back_mode = check_choice("resize_back_mode", resize_back_mode, RESIZE_BACK_MODES)
-        self.kernel_range = odd_kernel_range("kernel_range", kernel_range)
-        self.blur1 = BlurSettings.from_args(self.kernel_range, kernel_prob, sinc_prob, blur_sigma, betag_range,
-                                            betap_range)
-        self.blur2 = BlurSettings.from_args(self.kernel_range, kernel_prob2, sinc_prob2, blur_sigma2, betag_range2,
-                                            betap_range2, suffix="2")
-        self.resize1 = ResizeSettings.from_args(resize_prob, resize_range)
-        self.resize2 = ResizeSettings.from_args(resize_prob2, resize_range2, suffix="2")
-        self.noise1 = NoiseSettings.from_args(gaussian_noise_prob, noise_range, poisson_scale_range, gray_noise_prob)
-        self.noise2 = NoiseSettings.from_args(gaussian_noise_prob2, noise_range2, poisson_scale_range2,
-                                              gray_noise_prob2, suffix="2")
-        self.jpeg_range = check_range("jpeg_range", jpeg_range, low=1, high=100)
-        self.jpeg_range2 = check_range("jpeg_range2", jpeg_range2, low=1, high=100)
-        self.second_blur_prob = check_prob("second_blur_prob", second_blur_prob)
-        self.final_sinc_prob = check_prob("final_sinc_prob", final_sinc_prob)
+        self.jpeg = jpeg
+        self.resize_back_mode = resize_back_mode
+        self.kernel_range = kernel_range
+        self.blur1 = BlurSettings(kind_probs=kernel_prob, sinc_prob=sinc_prob, sigma_range=blur_sigma,
+                                  betag_range=betag_range, betap_range=betap_range, size_range=kernel_range)
+        self.blur2 = BlurSettings(kind_probs=kernel_prob2, sinc_prob=sinc_prob2, sigma_range=blur_sigma2,
+                                  betag_range=betag_range2, betap_range=betap_range2, size_range=kernel_range)
+        self.resize1 = ResizeSettings(direction_probs=resize_prob, factor_range=resize_range)
+        self.resize2 = ResizeSettings(direction_probs=resize_prob2, factor_range=resize_range2)
+        self.noise1 = NoiseSettings(gaussian_prob=gaussian_noise_prob, sigma_range=noise_range,
+                                    poisson_range=poisson_scale_range, gray_prob=gray_noise_prob)
+        self.noise2 = NoiseSettings(gaussian_prob=gaussian_noise_prob2, sigma_range=noise_range2,
+                                    poisson_range=poisson_scale_range2, gray_prob=gray_noise_prob2)
+        self.jpeg_range = jpeg_range
+        self.jpeg_range2 = jpeg_range2
+        self.second_blur_prob = second_blur_prob
+        self.final_sinc_prob = final_sinc_prob
 
     def sample_params(self, batch: Tensor, seeds: Tensor) -> Params:
         self.lq_size(batch)
