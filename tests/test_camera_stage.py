@@ -25,7 +25,9 @@ def _model(scale: int = 1, entries: int = 3) -> CameraModel:
     chroma = torch.linalg.cholesky(torch.tensor([[1.0, 0.5, 0.3], [0.5, 1.0, 0.5], [0.3, 0.5, 1.0]]))
     return CameraModel(kernels=kernels, colour=colour.contiguous(), noise_a=torch.full((entries, 3), 3e-4),
                        noise_b=torch.full((entries, 3), 5e-5), chroma=chroma, spatial=spatial / spatial.norm(),
-                       scale=scale, names=tuple(f"s{i}" for i in range(entries)))
+                       scale=scale, names=tuple(f"s{i}" for i in range(entries)),
+                       detail=0.2 + 0.1 * torch.rand(entries, 3, generator=g), detail_chroma=chroma.flip(0, 1).T,
+                       detail_spatial=spatial.T / spatial.norm())
 
 
 def _config(path, **extra) -> dict:
@@ -42,7 +44,8 @@ def model_file(tmp_path):
 def test_model_file_round_trips(model_file):
     loaded = load_model(model_file)
     original = _model()
-    for key in ("kernels", "colour", "noise_a", "noise_b", "chroma", "spatial"):
+    for key in ("kernels", "colour", "noise_a", "noise_b", "chroma", "spatial", "detail", "detail_chroma",
+                "detail_spatial"):
         assert torch.equal(getattr(loaded, key), getattr(original, key))
     assert loaded.scale == 1 and loaded.names == ("s0", "s1", "s2")
 
@@ -90,6 +93,29 @@ def test_noise_follows_the_model(tmp_path):
     assert float((zero - 0.5).abs().max()) < 1 / 255
 
 
+def test_detail_residual_follows_texture_and_its_gain(tmp_path, hq_batch):
+    """The detail residual is 0 on a flat input, grows with texture, scales with detail_gain; a model file
+    without the detail tensors (written before they existed) loads with none and its output is unchanged."""
+    path = save_model(_model(), tmp_path / "m.safetensors")
+    base = dict(noise_gain_range=[0.0, 0.0], jpeg_prob=0.0, colour=False)
+    flat = torch.full((1, 3, 64, 64), 0.5)
+    assert float((ds.load_chain(_config(path, **base))(flat, seed=1).lq - 0.5).abs().max()) < 1 / 255
+    off = ds.load_chain(_config(path, **base, detail_gain_range=[0.0, 0.0]))(hq_batch, seed=3).lq
+    one = ds.load_chain(_config(path, **base))(hq_batch, seed=3).lq
+    two = ds.load_chain(_config(path, **base, detail_gain_range=[2.0, 2.0]))(hq_batch, seed=3).lq
+    ratio = float((two - off).std() / (one - off).std())
+    assert float((one - off).abs().max()) > 0.02 and abs(ratio - 2.0) < 0.1
+    from safetensors.torch import save_file
+    old = tmp_path / "old.safetensors"
+    tensors = {k: v for k, v in _model().tensors().items() if not k.startswith("detail")}
+    save_file(tensors, str(old), metadata={"format": "degrade_stream.camera/1", "scale": "1", "names": "[]"})
+    assert not load_model(old).has_detail
+    assert torch.equal(ds.load_chain(_config(old, **base))(hq_batch, seed=3).lq, off)
+    save_file({**tensors, "detail": torch.zeros(3, 3)}, str(old), metadata={"format": "degrade_stream.camera/1"})
+    with pytest.raises(ValueError, match="needs all three"):
+        load_model(old)
+
+
 def test_scale_and_resize_back(tmp_path, hq_batch):
     path = save_model(_model(scale=2), tmp_path / "m2.safetensors")
     assert ds.load_chain(_config(path))(hq_batch, seed=0).lq.shape[-2:] == (32, 32)
@@ -124,6 +150,6 @@ def test_model_errors_name_the_key(tmp_path, model_file):
 
 def test_calibrate_tunes_the_free_numbers(model_file):
     space = SearchSpace(ds.load_chain(_config(model_file)))
-    assert {k.name for k in space.knobs} == {"noise_gain_range", "jpeg_prob", "jpeg_range"}
+    assert {k.name for k in space.knobs} == {"noise_gain_range", "jpeg_prob", "jpeg_range", "detail_gain_range"}
     chain = space.chain_for(space.encode())  # decodes back to a valid camera chain
     assert chain.stages[0].to_config()["model"] == str(model_file)

@@ -36,6 +36,7 @@ RANGE_RULES: dict[str, tuple[str, float, float]] = {
     "weight": ("number", 0.0, 2.0),               # usm: checked >= 0
     "threshold": ("number", 0.0, 50.0),           # usm: checked >= 0, in 8-bit levels
     "noise_gain_range": ("range", 0.0, 4.0),      # camera: multiplies the fitted noise std; checked in [0, 100]
+    "detail_gain_range": ("range", 0.0, 4.0),     # camera: multiplies the fitted detail residual's std; idem
 }
 FLOAT_DIGITS = 3  # decoded values are rounded, so the written YAML reproduces the scored candidate
 PROB_DIGITS = 4

@@ -69,7 +69,7 @@ def chain_config(model_path: Path, sha: str, pairs: str, count: int) -> dict:
             "description": f"camera fitted by degrade-stream fit-camera to {count} pairs in {pairs}",
             "stages": [{"type": "camera", "model": str(model_path), "model_sha256": sha, "resize_back": False,
                         "colour": True, "noise_gain_range": [1.0, 1.0], "jpeg_prob": 0.0,
-                        "jpeg_range": [90.0, 100.0]}]}
+                        "jpeg_range": [90.0, 100.0], "detail_gain_range": [1.0, 1.0]}]}
 
 
 def run(args: argparse.Namespace) -> int:

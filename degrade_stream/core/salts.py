@@ -25,6 +25,7 @@ BLUR_KERNEL = 1           # the kernel draws of the blur block and the classical
 # --- per-sample noise fields (derive_seeds(seeds, salt)) -------------------------------------------
 NOISE_FIELD = 1           # the seed of a stage's one noise field (classical, bsrgan, the noise block, the first order)
 SECOND_NOISE_FIELD = 2    # the seed of Real-ESRGAN's second-order noise field
+DETAIL_FIELD = 3          # the seed of the camera stage's detail-residual field (degrade/camera.py)
 
 # --- training and streaming ------------------------------------------------------------------------
 TRAIN_STEP_NOISE = 0x7EA1  # diffusion/train_loop.py: t and epsilon of (step, rank), apart from the crops

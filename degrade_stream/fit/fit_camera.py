@@ -39,12 +39,13 @@ def _summary(values: list[float]) -> dict[str, float]:
     return {"mean": round(statistics.mean(values), 4), "min": round(min(values), 4), "max": round(max(values), 4)}
 
 
-def _pooled_noise(fits: list[PairFit]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flat-pixel-weighted mean channel correlation (as its Cholesky factor) and autocorrelation."""
+def _pooled_noise(fits: list[PairFit], detail: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flat-pixel-weighted mean channel correlation (as its Cholesky factor) and autocorrelation of the noise
+    (``detail``: of the detail residual)."""
     weights = torch.tensor([max(f.flat_pixels, 1) for f in fits], dtype=torch.float64)
     weights = weights / weights.sum()
-    corr = sum(w * f.correlation.double() for w, f in zip(weights, fits))
-    auto = sum(w * f.autocorr.double() for w, f in zip(weights, fits))
+    corr = sum(w * (f.detail_correlation if detail else f.correlation).double() for w, f in zip(weights, fits))
+    auto = sum(w * (f.detail_autocorr if detail else f.autocorr).double() for w, f in zip(weights, fits))
     corr = (corr + corr.T) / 2 + 1e-6 * torch.eye(3, dtype=torch.float64)
     return torch.linalg.cholesky(corr).float(), auto.float()
 
@@ -82,15 +83,19 @@ def fit_camera(folder: str | os.PathLike, settings: FitSettings = FitSettings(),
         fits.append(fit_pair(name, on_grid, low, reg["dy"], reg["dx"], settings))
     held_out = _held_out(found, checks, fits, settings, progress) if len(fits) > 1 else [{} for _ in fits]
     chroma, autocorr = _pooled_noise(fits)
+    detail_chroma, detail_autocorr = _pooled_noise(fits, detail=True)
     model = CameraModel(kernels=torch.stack([f.kernels for f in fits]), colour=torch.stack([f.colour for f in fits]),
                         noise_a=torch.stack([f.noise_a for f in fits]), noise_b=torch.stack([f.noise_b for f in fits]),
                         chroma=chroma, spatial=colouring_kernel(autocorr), scale=scale,
-                        names=tuple(name for name, _, _ in found))
-    return CameraFit(model, _report(folder, checks, fits, held_out, settings, bounds, scale, autocorr, chroma))
+                        names=tuple(name for name, _, _ in found), detail=torch.stack([f.detail for f in fits]),
+                        detail_chroma=detail_chroma, detail_spatial=colouring_kernel(detail_autocorr))
+    return CameraFit(model, _report(folder, checks, fits, held_out, settings, bounds, scale, autocorr, chroma,
+                                    detail_autocorr, detail_chroma))
 
 
 def _report(folder: Any, checks: list, fits: list[PairFit], held_out: list, s: FitSettings,
-            bounds: AlignmentBounds, scale: int, autocorr: torch.Tensor, chroma: torch.Tensor) -> dict[str, Any]:
+            bounds: AlignmentBounds, scale: int, autocorr: torch.Tensor, chroma: torch.Tensor,
+            detail_autocorr: torch.Tensor, detail_chroma: torch.Tensor) -> dict[str, Any]:
     pairs = []
     for (name, ratio, reg), fit, extra in zip(checks, fits, held_out):
         kernel = fit.kernels.mean(0)
@@ -106,4 +111,8 @@ def _report(folder: Any, checks: list, fits: list[PairFit], held_out: list, s: F
             "pooled_kernel": {**kernel_summary(pooled.mean(0)), "sharpening": fit_unsharp(pooled.mean(0))},
             "noise_channel_correlation": (chroma.double() @ chroma.double().T).round(decimals=4).tolist(),
             "noise_autocorrelation_centre_row": autocorr[autocorr.shape[0] // 2].round(decimals=4).tolist(),
+            "detail_channel_correlation": (detail_chroma.double() @ detail_chroma.double().T).round(
+                decimals=4).tolist(),
+            "detail_autocorrelation_centre_row": detail_autocorr[detail_autocorr.shape[0] // 2].round(
+                decimals=4).tolist(),
             "per_pair": pairs}

@@ -11,8 +11,8 @@ from torch import Tensor
 
 from .colour import apply_colour, fit_colour
 from .kernel import apply_kernels, normal_equations, solve_kernel
-from .noise import (binned_variance, channel_correlation, fit_affine_variance, flat_mask, high_pass,
-                    spatial_correlation)
+from .noise import (binned_variance, channel_correlation, fit_affine_variance, fit_detail, flat_mask, high_pass,
+                    spatial_correlation, texture_energy, texture_mask)
 from .registration import remove_integer_shift
 
 
@@ -39,6 +39,9 @@ class PairFit:
     correlation: Tensor
     autocorr: Tensor
     flat_pixels: int
+    detail: Tensor
+    detail_correlation: Tensor
+    detail_autocorr: Tensor
     equations: list[tuple[Tensor, Tensor, int]] = field(repr=False)
     report: dict[str, Any]
 
@@ -74,8 +77,14 @@ def noise_terms(clean: Tensor, lq: Tensor, s: FitSettings) -> dict[str, Any]:
     b = torch.tensor([v[1] for v in ab], dtype=torch.float32)
     std = (a[:, None, None] * clean.clamp(0, 1) + b[:, None, None]).clamp_min(1e-8).sqrt()
     z = residual / std
+    detail = fit_detail(residual, clean, a, b)
+    energy = texture_energy(clean[None])[0, 0]
+    z_detail = residual / (std.square() + detail[:, None, None] * energy).clamp_min(1e-12).sqrt()
+    textured = texture_mask(clean, s.flat_quantile)
     return {"a": a, "b": b, "correlation": channel_correlation(z, mask),
             "autocorr": spatial_correlation(z, mask, s.noise_size), "flat": int(mask.sum()),
+            "detail": detail, "detail_correlation": channel_correlation(z_detail, textured),
+            "detail_autocorr": spatial_correlation(z_detail, textured, s.noise_size),
             "bins": [[[round(m, 4), round(v, 8), n] for m, v, n in rows] for rows in table]}
 
 
@@ -97,9 +106,10 @@ def fit_pair(name: str, hq: Tensor, lq: Tensor, dy: float, dx: float, s: FitSett
               "noise_b": [round(v, 8) for v in noise["b"].tolist()],
               "noise_std_at_half": [round(math.sqrt(a * 0.5 + b), 5) for a, b in zip(noise["a"].tolist(),
                                                                                      noise["b"].tolist())],
-              "flat_pixels": noise["flat"], "noise_bins": noise["bins"]}
+              "flat_pixels": noise["flat"], "noise_bins": noise["bins"],
+              "detail": [round(v, 6) for v in noise["detail"].tolist()]}
     return PairFit(colour, kernels, noise["a"], noise["b"], noise["correlation"], noise["autocorr"], noise["flat"],
-                   equations, report)
+                   noise["detail"], noise["detail_correlation"], noise["detail_autocorr"], equations, report)
 
 
 def pooled_kernels(fits: list[PairFit], s: FitSettings, leave_out: int | None = None) -> Tensor:

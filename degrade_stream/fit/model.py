@@ -7,6 +7,11 @@ Tensors (N bank entries, one per fitted scene; k odd; s odd):
 - ``noise_a``, ``noise_b`` (N, 3): Poisson-Gaussian variance a mu + b per channel (intensities in [0, 1])
 - ``chroma`` (3, 3): lower Cholesky factor of the noise's channel correlation
 - ``spatial`` (s, s): the noise's colouring filter (unit energy)
+- ``detail`` (N, 3): the detail residual's variance per unit texture energy, c in c E (fit/noise.py)
+- ``detail_chroma`` (3, 3), ``detail_spatial`` (d, d): its channel correlation (Cholesky) and colouring filter
+
+The three ``detail`` tensors are optional in a file (models written before they existed): without them the
+model has no detail residual (c = 0), and the stage's output is what it was.
 
 Metadata (strings): ``format`` (``degrade_stream.camera/1``), ``scale`` (integer H/L size ratio) and
 ``names`` (JSON list of the scenes, one per entry). Reading checks every key, shape and value and names the
@@ -29,6 +34,8 @@ from ..atomic import atomic_target
 
 FORMAT = "degrade_stream.camera/1"
 KEYS = ("kernels", "colour", "noise_a", "noise_b", "chroma", "spatial")
+#: optional tensors (fit/noise.py's detail residual); absent: no detail residual
+DETAIL_KEYS = ("detail", "detail_chroma", "detail_spatial")
 
 
 @dataclass
@@ -43,13 +50,29 @@ class CameraModel:
     spatial: Tensor
     scale: int = 1
     names: tuple[str, ...] = ()
+    detail: Tensor | None = None
+    detail_chroma: Tensor | None = None
+    detail_spatial: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.detail is None:
+            self.detail = torch.zeros(self.kernels.shape[0], 3)
+        if self.detail_chroma is None:
+            self.detail_chroma = torch.eye(3)
+        if self.detail_spatial is None:
+            self.detail_spatial = torch.ones(1, 1)
 
     @property
     def entries(self) -> int:
         return int(self.kernels.shape[0])
 
+    @property
+    def has_detail(self) -> bool:
+        """Whether any entry has a detail residual (c > 0)."""
+        return bool((self.detail > 0).any())
+
     def tensors(self) -> dict[str, Tensor]:
-        return {key: getattr(self, key).detach().to("cpu", torch.float32).contiguous() for key in KEYS}
+        return {key: getattr(self, key).detach().to("cpu", torch.float32).contiguous() for key in KEYS + DETAIL_KEYS}
 
 
 def _expect(path: Path, key: str, tensor: Tensor, shape: tuple[int | None, ...]) -> None:
@@ -74,10 +97,15 @@ def check_model(model: CameraModel, path: Path | str = "camera model") -> Camera
     _expect(path, "chroma", model.chroma, (3, 3))
     s = int(model.spatial.shape[-1]) if model.spatial.dim() == 2 else 0
     _expect(path, "spatial", model.spatial, (s, s))
-    if s % 2 == 0:
-        raise ValueError(f"{path}: 'spatial' must be odd-sized, got {tuple(model.spatial.shape)}")
-    if bool((model.noise_a < 0).any()) or bool((model.noise_b < 0).any()):
-        raise ValueError(f"{path}: 'noise_a' and 'noise_b' must be >= 0 (variances)")
+    _expect(path, "detail", model.detail, (n, 3))
+    _expect(path, "detail_chroma", model.detail_chroma, (3, 3))
+    d = int(model.detail_spatial.shape[-1]) if model.detail_spatial.dim() == 2 else 0
+    _expect(path, "detail_spatial", model.detail_spatial, (d, d))
+    if s % 2 == 0 or d % 2 == 0:
+        raise ValueError(f"{path}: 'spatial' and 'detail_spatial' must be odd-sized, got {tuple(model.spatial.shape)} "
+                         f"and {tuple(model.detail_spatial.shape)}")
+    if bool((model.noise_a < 0).any()) or bool((model.noise_b < 0).any()) or bool((model.detail < 0).any()):
+        raise ValueError(f"{path}: 'noise_a', 'noise_b' and 'detail' must be >= 0 (variances)")
     if not 1 <= model.scale <= 8:
         raise ValueError(f"{path}: scale must be an integer in [1, 8], got {model.scale}")
     if model.names and len(model.names) != n:
@@ -116,7 +144,11 @@ def load_model(path: str | os.PathLike) -> CameraModel:
         scale, names = int(metadata.get("scale", "1")), tuple(json.loads(metadata.get("names", "[]")))
     except (ValueError, TypeError):
         raise ValueError(f"{path}: unreadable metadata 'scale' or 'names': {metadata}") from None
-    return check_model(CameraModel(**{k: tensors[k] for k in KEYS}, scale=scale, names=names), path)
+    extra = {k: tensors[k] for k in DETAIL_KEYS if k in tensors}
+    if extra and len(extra) != len(DETAIL_KEYS):
+        raise ValueError(f"{path}: holds {sorted(extra)} but not all of {list(DETAIL_KEYS)} (the detail residual "
+                         f"needs all three)")
+    return check_model(CameraModel(**{k: tensors[k] for k in KEYS}, scale=scale, names=names, **extra), path)
 
 
 def file_sha256(path: str | os.PathLike) -> str:
