@@ -24,22 +24,49 @@ when told to (``share_model``).
 """
 from __future__ import annotations
 
+from typing import Annotated, Any, Mapping
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..core.checks import check_choice, check_int, check_number, check_range
 from ..core.errors import ConfigError
 from ..core.quantize import quantize8
 from ..core.random import SampleRandom, join64
 from ..core.registry import register
 from ..core.transform import Params, Transform
-from .denoiser import BUNDLED, PRECISIONS, Denoiser
+from ..core.validate import Bounds, Choice, Parser, Range
+from .denoiser import BUNDLED, PRECISIONS, Denoiser, checkpoint_schedule
 from .model_handle import DenoiserHandle
 from .sampler import sample_ancestral, sample_ddim, sample_ddim_per_t
 from .working_size import MODEL, check_working_size, resize_shorter_side, resize_to
 
 SAMPLERS = ("ddim", "ddpm")
+
+
+def _fits_model(values: Mapping[str, Any]) -> None:
+    """``t_range``, ``steps`` and ``t_per_step`` within the checkpoint's T steps (read from its config files)."""
+    checkpoint = values["checkpoint"]
+    try:
+        schedule = checkpoint_schedule(checkpoint)  # the checkpoint's config files, not its weights
+    except (FileNotFoundError, ValueError) as err:
+        raise ConfigError("checkpoint", str(err)) from None
+    steps, high = schedule.timesteps, values["t_range"][1]
+    if high > steps:
+        raise ConfigError("t_range", f"high end {high} exceeds the model's {steps} steps (checkpoint {checkpoint})")
+    if schedule.betas is not None and schedule.betas[-1] >= 1.0 and high >= steps:
+        raise ConfigError("t_range", f"high end {high}: the model's schedule has zero SNR at t = {steps} "
+                                     f"(rescale_betas_zero_snr), where x_t holds no trace of the image; use at most "
+                                     f"{steps - 1} (checkpoint {checkpoint})")
+    for key in ("steps", "t_per_step"):  # more steps than T would repeat steps
+        if values[key] is not None and values[key] > steps:
+            raise ConfigError(key, f"must be <= {steps}, got {values[key]}")
+
+
+def _t_per_step_needs_ddim(values: Mapping[str, Any]) -> None:
+    if values["t_per_step"] is not None and values["sampler"] != "ddim":
+        raise ConfigError("t_per_step", f"applies to sampler 'ddim' only; sampler {values['sampler']!r} "
+                                        "already takes t_i steps per sample")
 
 
 def pad_to_multiple(x: Tensor, stride: int) -> tuple[Tensor, int, int]:
@@ -56,38 +83,27 @@ def pad_to_multiple(x: Tensor, stride: int) -> tuple[Tensor, int, int]:
 class DDPMRefine(Transform):
     """Pull a handcrafted LQ batch toward real LQ with a DDPM: q-sample to t, then reverse to 0."""
 
-    def __init__(self, checkpoint: str = BUNDLED, t_range: tuple[int, int] = (0, 250), sampler: str = "ddim",
-                 steps: int = 25, eta: float = 0.0, ema: bool = True, precision: str = "auto",
-                 compile: bool = False, t_per_step: int | None = None,
-                 working_size: int | str | None = MODEL) -> None:
+    #: Each argument is checked by its annotation; these check them against each other and the checkpoint.
+    rules = (_fits_model, _t_per_step_needs_ddim)
+
+    def __init__(self, checkpoint: str = BUNDLED, t_range: Annotated[tuple[int, int], Range(low=0)] = (0, 250),
+                 sampler: Annotated[str, Choice(SAMPLERS)] = "ddim", steps: Annotated[int, Bounds(low=1)] = 25,
+                 eta: Annotated[float, Bounds(low=0.0, high=1.0)] = 0.0, ema: bool = True,
+                 precision: Annotated[str, Choice(PRECISIONS)] = "auto", compile: bool = False,
+                 t_per_step: Annotated[int, Bounds(low=1)] | None = None,
+                 working_size: Annotated[int | str | None, Parser(check_working_size)] = MODEL) -> None:
         self.checkpoint = checkpoint
         self.model = DenoiserHandle(checkpoint, ema, precision, compile)  # loads nothing yet
-        try:
-            schedule = self.model.read_schedule()  # the checkpoint's config files, not its weights
-        except (FileNotFoundError, ValueError) as err:
-            raise ConfigError("checkpoint", str(err)) from None
-        self.timesteps = schedule.timesteps
-        self.t_range = tuple(int(v) for v in check_range("t_range", t_range, low=0, integer=True))
-        if self.t_range[1] > self.timesteps:
-            raise ConfigError("t_range", f"high end {self.t_range[1]} exceeds the model's {self.timesteps} steps "
-                                         f"(checkpoint {checkpoint})")
-        if schedule.betas is not None and schedule.betas[-1] >= 1.0 and self.t_range[1] >= self.timesteps:
-            raise ConfigError("t_range", f"high end {self.t_range[1]}: the model's schedule has zero SNR at t = "
-                                         f"{self.timesteps} (rescale_betas_zero_snr), where x_t holds no trace of "
-                                         f"the image; use at most {self.timesteps - 1} (checkpoint {checkpoint})")
-        self.sampler = check_choice("sampler", sampler, SAMPLERS)
-        self.steps = check_int("steps", steps, low=1, high=self.timesteps)  # more steps than T repeat steps
-        self.eta = check_number("eta", eta, 0.0, 1.0)
+        self.timesteps = self.model.read_schedule().timesteps  # readable: checked by _fits_model
+        self.t_range = t_range
+        self.sampler = sampler
+        self.steps = steps
+        self.eta = eta
         self.ema = ema
-        self.precision = check_choice("precision", precision, PRECISIONS)
+        self.precision = precision
         self.compile = compile
-        if t_per_step is not None:
-            t_per_step = check_int("t_per_step", t_per_step, low=1, high=self.timesteps)
-            if self.sampler != "ddim":
-                raise ConfigError("t_per_step", f"applies to sampler 'ddim' only; sampler {self.sampler!r} "
-                                                "already takes t_i steps per sample")
         self.t_per_step = t_per_step
-        self.working_size = check_working_size(working_size)
+        self.working_size = working_size
         if self.working_size == MODEL:
             try:
                 self.resolution = self.model.read_working_size()  # the resolution it was trained at, or None

@@ -50,14 +50,15 @@ def resize_shorter_side(image: Tensor, size: int) -> Tensor:
     return resize_to(image, *working_shape(height, width, size))
 
 
-def check_working_size(value: Any) -> int | str | None:
-    """A ``working_size`` stage argument: an int >= 8, ``"model"`` or None (native resolution)."""
+def check_working_size(value: Any, name: str = "working_size") -> int | str | None:
+    """A ``working_size`` stage argument: an int >= 8, ``"model"`` or None (native resolution); the ``Parser`` of
+    ``ddpm_refine``'s annotation (core/validate.py)."""
     if value is None or value == MODEL:
         return value
     if isinstance(value, str):
-        raise ConfigError("working_size", f"expected an integer >= {MIN_WORKING_SIZE}, '{MODEL}' (the value in "
-                                          f"the checkpoint's config.yaml) or null (native), got {value!r}")
-    return check_int("working_size", value, low=MIN_WORKING_SIZE, high=MAX_WORKING_SIZE)
+        raise ConfigError(name, f"expected an integer >= {MIN_WORKING_SIZE}, '{MODEL}' (the value in "
+                                f"the checkpoint's config.yaml) or null (native), got {value!r}")
+    return check_int(name, value, low=MIN_WORKING_SIZE, high=MAX_WORKING_SIZE)
 
 
 def config_working_size(config: dict[str, Any], source: str) -> int | None:
