@@ -14,13 +14,15 @@ wherever it is declared. A field states its constraints in its annotation:
 - ``Annotated[float, Probability()]``: a probability in [0, 1];
 - ``Annotated[tuple[float, ...], Weights(n)]``: n non-negative weights in [0, 1], not all zero;
 - ``Annotated[X, Odd()]``: an odd integer, or a pair of odd integers;
+- ``Annotated[tuple[X, ...], Length(low, high)]``: a list of low to high elements (checked before the elements);
 - ``Annotated[X, Parser(build)]``: a nested value built by ``build(value, name)``;
 - ``Seed``: any integer, reduced modulo 2**64 (the seed domain, ``core/seed_domain.py``).
 
 The markers of one annotation apply in order, after the type. A rule that spans several fields (a stage's
 ``t_per_step`` that needs ``sampler: ddim``) is declared once, in the class's ``rules`` (``check_rules``): each
 rule gets the checked values by name and raises a ConfigError naming the key. ``Transform`` runs both on every
-``__init__`` (core/transform.py), config dataclasses through ``check_fields``; nothing checks an argument again.
+``__init__`` (core/transform.py), config dataclasses through ``check_fields`` (a mapping) or ``check_dataclass``
+(an instance, from ``__post_init__``); nothing checks an argument again.
 
 Every error is a ConfigError whose key is the argument or field name (``adam_betas[1]``).
 """
@@ -82,6 +84,14 @@ class Odd:
     noun: str = ""
 
 
+@dataclass(frozen=True)
+class Length:
+    """A list of ``low`` to ``high`` elements (each bound optional)."""
+
+    low: int | None = None
+    high: int | None = None
+
+
 #: A rule over several fields: gets the checked values by name, raises ConfigError naming the key.
 Rule = Callable[[Mapping[str, Any]], None]
 
@@ -133,16 +143,24 @@ def check_value(name: str, value: Any, hint: Any) -> Any:
     return _check_scalar(name, value, hint)
 
 
-def check_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
-    """The keyword arguments for dataclass ``cls`` from the mapping ``data``, each checked against its
-    field's annotation; ``what`` names the mapping in the error when it is not one."""
+def check_keys(cls: type, data: Any, what: str, keys: tuple[str, ...] | None = None, noun: str = "key") -> None:
+    """``data`` is a mapping whose keys are fields of dataclass ``cls`` (or ``keys``, the ones a file may set); an
+    unknown one is named with the closest valid one. ``what`` names the mapping, ``noun`` a key, in the errors."""
     if not isinstance(data, Mapping):
         raise ConfigError("", f"{what} must be a mapping, got {type(data).__name__}")
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = list(keys) if keys is not None else [f.name for f in dataclasses.fields(cls)]
     for key in data:
         if key not in names:
             name = key[:80] if isinstance(key, str) else short_repr(key)
-            raise ConfigError(name, f"unknown key{closest(name, names)}; expected one of {names}")
+            raise ConfigError(name, f"unknown {noun}{closest(name, names)}; expected one of {names}")
+
+
+def check_fields(cls: type, data: Any, what: str, keys: tuple[str, ...] | None = None,
+                 noun: str = "key") -> dict[str, Any]:
+    """The keyword arguments for dataclass ``cls`` from the mapping ``data`` (``check_keys``), each checked
+    against its field's annotation, then the class's ``rules`` on them and the defaults of the others."""
+    check_keys(cls, data, what, keys, noun)
+    names = [f.name for f in dataclasses.fields(cls)]
     hints = type_hints(cls)
     values = {key: check_value(key, data[key], hints.get(key)) for key in names if key in data}
     if getattr(cls, "rules", ()):
@@ -151,6 +169,18 @@ def check_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
                     if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
         check_rules(cls, {**defaults, **values})
     return values
+
+
+def check_dataclass(obj: Any) -> None:
+    """Check every field of the dataclass instance ``obj`` against its annotation, then its class's ``rules``;
+    for ``__post_init__``. Checked values are stored back (lists become tuples), frozen or not."""
+    hints = type_hints(type(obj))
+    values = {}
+    for f in dataclasses.fields(obj):
+        value = check_value(f.name, getattr(obj, f.name), hints.get(f.name))
+        object.__setattr__(obj, f.name, value)
+        values[f.name] = value
+    check_rules(type(obj), values)
 
 
 def check_rules(cls: type, values: Mapping[str, Any]) -> None:
@@ -165,6 +195,9 @@ def check_field(cls: type, name: str, value: Any) -> Any:
 
 
 def _check_annotated(name: str, value: Any, base: Any, extras: tuple[Any, ...]) -> Any:
+    for extra in extras:
+        if isinstance(extra, Length) and isinstance(value, (list, tuple)):
+            _check_length(name, value, extra)
     for extra in extras:
         if isinstance(extra, Parser):
             try:
@@ -191,6 +224,13 @@ def _check_annotated(name: str, value: Any, base: Any, extras: tuple[Any, ...]) 
         elif isinstance(extra, Odd):
             _check_odd(name, value, extra)
     return value
+
+
+def _check_length(name: str, value: list | tuple, length: Length) -> None:
+    if length.high is not None and len(value) > length.high:
+        raise ConfigError(name, f"expected a list of at most {length.high} values, got {short_repr(value)}")
+    if length.low is not None and len(value) < length.low:
+        raise ConfigError(name, f"expected a list of at least {length.low} values, got {short_repr(value)}")
 
 
 def _check_odd(name: str, value: Any, odd: Odd) -> None:

@@ -8,16 +8,20 @@ reference code and diffusers, so imported diffusers weights see the timesteps th
 from __future__ import annotations
 
 import math
+import typing
 from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 import torch
 from torch import Tensor
 
-from ..core.checks import check_choice, check_int, check_number
-from ..core.errors import ConfigError, short_repr
+from ..core.errors import ConfigError
+from ..core.validate import Bounds, Rule, check_fields
 from .size_limits import MAX_TIMESTEPS
 
-SCHEDULES = ("linear", "cosine", "sigmoid")
+Kind = Literal["linear", "cosine", "sigmoid"]
+SCHEDULES = typing.get_args(Kind)
+Beta = Annotated[float, Bounds(low=0.0, high=1.0)]
 
 
 def linear_betas(timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> Tensor:
@@ -44,35 +48,35 @@ def sigmoid_betas(timesteps: int = 1000, start: float = -3.0, end: float = 3.0, 
     return betas.clamp(min=0.0, max=max_beta)
 
 
+def _linear_betas_ordered(values: Mapping[str, Any]) -> None:
+    start, end = values["beta_start"], values["beta_end"]
+    if values["kind"] == "linear" and not 0.0 < start <= end < 1.0:
+        raise ConfigError("beta_start", f"the linear schedule needs 0 < beta_start <= beta_end < 1, got {start} and {end}")
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
     """What a checkpoint records about its schedule. ``prediction`` and explicit ``betas`` come only from a
     diffusers scheduler_config.json (diffusers_schedule.py); the project trains epsilon models on ``kind``."""
 
-    kind: str = "linear"
-    timesteps: int = 1000
-    beta_start: float = 1e-4
-    beta_end: float = 0.02
+    kind: Kind = "linear"
+    timesteps: Annotated[int, Bounds(low=1, high=MAX_TIMESTEPS)] = 1000
+    beta_start: Beta = 1e-4
+    beta_end: Beta = 0.02
     prediction: str = "epsilon"                 # what the network outputs: epsilon, sample or v_prediction
     betas: tuple[float, ...] | None = None      # explicit betas (diffusers' own computation), overriding kind
 
+    #: The keys a project config may set (``prediction`` and ``betas`` come from diffusers files only).
+    KEYS: ClassVar[tuple[str, ...]] = ("kind", "timesteps", "beta_start", "beta_end")
+    rules: ClassVar[tuple[Rule, ...]] = (_linear_betas_ordered,)
+
     @classmethod
     def from_dict(cls, data: dict, path: str = "schedule") -> "ScheduleConfig":
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping, got {short_repr(data)}")
-        allowed = {"kind", "timesteps", "beta_start", "beta_end"}
-        for key in data:
-            if key not in allowed:
-                name = key[:80] if isinstance(key, str) else short_repr(key)
-                raise ValueError(f"{path}.{name}: unknown key; expected one of {sorted(allowed)}")
-        kind = check_choice(f"{path}.kind", data.get("kind", "linear"), SCHEDULES)
-        start = check_number(f"{path}.beta_start", data.get("beta_start", 1e-4), 0.0, 1.0)
-        end = check_number(f"{path}.beta_end", data.get("beta_end", 0.02), 0.0, 1.0)
-        if kind == "linear" and not 0.0 < start <= end < 1.0:
-            raise ConfigError(f"{path}.beta_start", f"the linear schedule needs 0 < beta_start <= beta_end < 1, "
-                                                    f"got {start} and {end}")
-        return cls(kind=kind, timesteps=check_int(f"{path}.timesteps", data.get("timesteps", 1000), low=1,
-                                                  high=MAX_TIMESTEPS), beta_start=start, beta_end=end)
+        """Checked by the fields' annotations and ``rules`` (core/validate.py); errors name ``path.KEY``."""
+        try:
+            return cls(**check_fields(cls, data, "the noise schedule", cls.KEYS))
+        except ConfigError as err:
+            raise err.under(path) from None
 
     def to_dict(self) -> dict:
         data = {"kind": self.kind, "timesteps": self.timesteps, "beta_start": self.beta_start,

@@ -1,6 +1,6 @@
 """Upper bounds on every size of a DDPM: the UNet's architecture, the schedule, training crops and batches
 (issue 23 item 10: absurd configs once tried to allocate 12 GB to 17 TB). Fixed bounds that refuse what no
-model of this project needs; ``unet.check_unet_config`` applies them to a UNetConfig, and memory.py compares
+model of this project needs; the annotations of ``unet.UNetConfig`` apply them, and memory.py compares
 what a run or a weights file needs with what the machine holds.
 """
 MAX_CHANNELS = 8192       # widest level (the release UNet: 512; Stable Diffusion's: 1280)

@@ -6,16 +6,49 @@ The network holds weights and nothing else; timesteps are 0-based model indices 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any, ClassVar, Mapping
 
 import torch
 from torch import Tensor, nn
 
-from ..core.checks import check_int, check_number
 from ..core.errors import ConfigError, short_repr
+from ..core.validate import Bounds, Length, Rule, check_dataclass, check_keys
 from .size_limits import MAX_CHANNELS, MAX_IO_CHANNELS, MAX_LAYERS, MAX_LEVELS, MAX_TIME_DIM
 from .unet_layers import Downsample, ResBlock, SelfAttention, Upsample, timestep_embedding
+
+
+# The settings' checks (core/validate.py): the bounds of size_limits.py.
+Width = Annotated[int, Bounds(low=1, high=MAX_CHANNELS)]
+Flags = Annotated[tuple[bool, ...], Length(high=MAX_LEVELS)]  # one per level: rule _one_flag_per_level
+
+
+def _groups_divide_channels(values: Mapping[str, Any]) -> None:
+    groups = values["norm_groups"]
+    for i, c in enumerate(values["channels"]):
+        if c % groups:
+            raise ConfigError(f"channels[{i}]", f"{c} is not divisible by model.norm_groups={groups}")
+
+
+def _one_flag_per_level(values: Mapping[str, Any]) -> None:
+    channels = values["channels"]
+    for key in ("down_attention", "up_attention"):
+        flags = values[key]
+        if flags is not None and len(flags) != len(channels):
+            raise ConfigError(key, f"expected {len(channels)} values, true/false (one per level of channels "
+                                   f"{list(channels)}), got {short_repr(flags)}")
+
+
+def _head_dim_divides_attention(values: Mapping[str, Any]) -> None:
+    head, channels, down, up = values["head_dim"], values["channels"], values["down_attention"], values["up_attention"]
+    if head is None:
+        return
+    up = tuple(up) if up is not None else tuple(reversed(down))
+    attended = [c for c, a in zip(channels, down + up) if a]
+    attended += [channels[-1]] if values["mid_attention"] else []
+    for c in attended:
+        if c % head:
+            raise ConfigError("head_dim", f"{head} does not divide the {c} channels of an attention level")
 
 
 @dataclass(frozen=True)
@@ -24,23 +57,30 @@ class UNetConfig:
     resolution first); ``up_attention[i]`` in up level i (lowest resolution first); by default the
     up levels mirror the down levels."""
 
-    channels: tuple[int, ...] = (32, 48, 64, 96)
-    layers_per_block: int = 2
-    down_attention: tuple[bool, ...] = (False, False, False, True)
-    up_attention: tuple[bool, ...] | None = None
+    channels: Annotated[tuple[Width, ...], Length(low=1, high=MAX_LEVELS)] = (32, 48, 64, 96)
+    layers_per_block: Annotated[int, Bounds(low=1, high=MAX_LAYERS)] = 2
+    down_attention: Flags = (False, False, False, True)
+    up_attention: Flags | None = None
     mid_attention: bool = True
-    head_dim: int | None = 8
-    norm_groups: int = 32
-    norm_eps: float = 1e-5
-    dropout: float = 0.0
-    in_channels: int = 3
-    out_channels: int = 3
-    time_dim: int | None = None
+    head_dim: Width | None = 8
+    norm_groups: Width = 32
+    norm_eps: Annotated[float, Bounds(low=1e-12, high=1.0)] = 1e-5
+    dropout: Annotated[float, Bounds(low=0.0, high=1.0)] = 0.0
+    in_channels: Annotated[int, Bounds(low=1, high=MAX_IO_CHANNELS)] = 3
+    out_channels: Annotated[int, Bounds(low=1, high=MAX_IO_CHANNELS)] = 3
+    time_dim: Annotated[int, Bounds(low=1, high=MAX_TIME_DIM)] | None = None
     flip_sin_to_cos: bool = True
-    freq_shift: float = 0.0
+    freq_shift: Annotated[float, Bounds(low=-1e3, high=1e3)] = 0.0
+
+    #: The relations between settings (each setting alone is checked by its annotation).
+    rules: ClassVar[tuple[Rule, ...]] = (_groups_divide_channels, _one_flag_per_level, _head_dim_divides_attention)
 
     def __post_init__(self) -> None:
-        check_unet_config(self)  # types, upper bounds (size_limits.py) and relations, errors naming model.KEY
+        """Every setting checked by its annotation and ``rules`` (core/validate.py), errors naming model.KEY."""
+        try:
+            check_dataclass(self)
+        except ConfigError as err:
+            raise err.under("model") from None
 
     @property
     def up_attention_resolved(self) -> tuple[bool, ...]:
@@ -60,22 +100,13 @@ class UNetConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: str = "model") -> "UNetConfig":
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of UNet settings, got {short_repr(data)}")
-        names = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in names:
-                name = key[:80] if isinstance(key, str) else short_repr(key)
-                raise ValueError(f"{path}.{name}: unknown UNet setting; expected one of {sorted(names)}")
-        kwargs = dict(data)
-        for key in ("channels", "down_attention", "up_attention"):
-            if kwargs.get(key) is not None:
-                if not isinstance(kwargs[key], (list, tuple)) or len(kwargs[key]) > MAX_LEVELS:
-                    raise ValueError(f"{path}.{key}: expected a list of at most {MAX_LEVELS} values, got "
-                                     f"{short_repr(kwargs[key])}")
-                kwargs[key] = tuple(kwargs[key])
+        """Unknown settings are named with the closest valid one; the values are checked by ``__post_init__``."""
         try:
-            return cls(**kwargs)
+            check_keys(cls, data, "the UNet settings", noun="UNet setting")
+        except ConfigError as err:
+            raise err.under(path) from None
+        try:
+            return cls(**data)
         except ConfigError as err:  # checked as "model.KEY": name it under ``path``
             raise ConfigError(path + err.path[len("model"):], err.problem) from None
 
@@ -164,42 +195,6 @@ class UNet(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
-
-
-def check_unet_config(config: UNetConfig, path: str = "model") -> None:
-    """Types and bounds of every UNet setting, and their relations; ConfigError naming ``path.key``."""
-    channels = config.channels
-    if not isinstance(channels, tuple) or not 1 <= len(channels) <= MAX_LEVELS:
-        raise ConfigError(f"{path}.channels", f"expected a list of 1 to {MAX_LEVELS} widths, got {short_repr(channels)}")
-    groups = check_int(f"{path}.norm_groups", config.norm_groups, low=1, high=MAX_CHANNELS)
-    for i, c in enumerate(channels):
-        check_int(f"{path}.channels[{i}]", c, low=1, high=MAX_CHANNELS)
-        if c % groups:
-            raise ConfigError(f"{path}.channels[{i}]", f"{c} is not divisible by {path}.norm_groups={groups}")
-    for key in ("down_attention", "up_attention"):
-        flags = getattr(config, key)
-        if flags is None and key == "up_attention":
-            continue
-        if not isinstance(flags, tuple) or len(flags) != len(channels) or not all(isinstance(f, bool) for f in flags):
-            raise ConfigError(f"{path}.{key}", f"expected {len(channels)} values, true/false (one per level of channels "
-                                               f"{list(channels)}), got {short_repr(flags)}")
-    if not isinstance(config.mid_attention, bool) or not isinstance(config.flip_sin_to_cos, bool):
-        raise ConfigError(f"{path}.mid_attention", "mid_attention and flip_sin_to_cos must be true/false")
-    check_int(f"{path}.layers_per_block", config.layers_per_block, low=1, high=MAX_LAYERS)
-    if config.head_dim is not None:
-        head = check_int(f"{path}.head_dim", config.head_dim, low=1, high=MAX_CHANNELS)
-        attended = [c for c, a in zip(channels, config.down_attention + config.up_attention_resolved) if a]
-        attended += [channels[-1]] if config.mid_attention else []
-        for c in attended:
-            if c % head:
-                raise ConfigError(f"{path}.head_dim", f"{head} does not divide the {c} channels of an attention level")
-    check_number(f"{path}.norm_eps", config.norm_eps, 1e-12, 1.0)
-    check_number(f"{path}.dropout", config.dropout, 0.0, 1.0)
-    check_int(f"{path}.in_channels", config.in_channels, low=1, high=MAX_IO_CHANNELS)
-    check_int(f"{path}.out_channels", config.out_channels, low=1, high=MAX_IO_CHANNELS)
-    if config.time_dim is not None:
-        check_int(f"{path}.time_dim", config.time_dim, low=1, high=MAX_TIME_DIM)
-    check_number(f"{path}.freq_shift", config.freq_shift, -1e3, 1e3)
 
 
 def parameter_shapes(config: UNetConfig) -> dict[str, tuple[int, ...]]:
