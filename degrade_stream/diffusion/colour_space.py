@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Annotated
 
 import torch
 from torch import Tensor
 
-from ..core.checks import check_number
+from ..core.validate import Bounds, check_dataclass
+
+#: The ``chroma_gain`` of a checkpoint or a training recipe.
+ChromaGain = Annotated[float, Bounds(low=0.125, high=64.0)]
 
 _BT601 = ((0.299, 0.587, 0.114),
           (-0.168735892, -0.331264108, 0.5),
@@ -35,11 +39,10 @@ def _matrices(chroma_gain: float) -> tuple[Tensor, Tensor]:
 class ColourSpace:
     """``chroma_gain`` None: RGB (the identity); a number g: (Y, g Cb, g Cr)."""
 
-    chroma_gain: float | None = None
+    chroma_gain: ChromaGain | None = None
 
     def __post_init__(self) -> None:
-        if self.chroma_gain is not None:
-            check_number("chroma_gain", self.chroma_gain, low=0.125, high=64.0)
+        check_dataclass(self)
 
     @property
     def identity(self) -> bool:

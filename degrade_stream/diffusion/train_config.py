@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from ..core.errors import ConfigError
 from ..core.validate import Bounds, Parser, Seed, check_field, check_fields
+from .colour_space import ChromaGain
 from .presets import unet_config
 from .schedule import ScheduleConfig
 from .size_limits import MAX_BATCH, MAX_CROP, MAX_TIMESTEPS, MAX_WORKING_SIZE
@@ -45,7 +46,7 @@ class TrainConfig:
     crop_grid: Annotated[int, Bounds(low=1, high=64)] = 1  # crop offsets are multiples of this (8: JPEG grid)
     working_size: Annotated[int, Bounds(low=8, high=MAX_WORKING_SIZE)] | None = None  # shorter side; None: native
     augment: Literal["none", "hflip", "dihedral"] = "hflip"  # dihedral: 8 flips/rotations, grid-preserving
-    chroma_gain: Annotated[float, Bounds(low=0.125, high=64.0)] | None = None
+    chroma_gain: ChromaGain | None = None
     """None: diffuse in RGB; g: in (Y, g Cb, g Cr) (colour_space.py)."""
     ema_decay: Unit = 0.995
     ema_warmup: bool = False                            # decay 1 - (1 + step)^-ema_power, capped at ema_decay
