@@ -156,7 +156,7 @@ def test_fitted_pairs_teach_the_restorer_that_the_real_pairs_teach(tmp_path):
     import degrade_stream as ds
     from degrade_stream.fit.fit_pair import fit_pair
     from degrade_stream.fit.model import CameraModel, save_model
-    from degrade_stream.fit.noise import colouring_kernel
+    from degrade_stream.fit.noise import psd_colouring
 
     truth = sharpened_kernel(9, blur=0.8, radius=2.0, amount=0.3)
     bands = [(0.1, 0.2), (0.2, 0.3)]
@@ -170,7 +170,7 @@ def test_fitted_pairs_teach_the_restorer_that_the_real_pairs_teach(tmp_path):
         model = CameraModel(kernels=fit.kernels[None], colour=fit.colour[None], noise_a=fit.noise_a[None],
                             noise_b=fit.noise_b[None], chroma=torch.eye(3), spatial=torch.ones(1, 1),
                             detail=fit.detail[None], detail_chroma=chroma.float(),
-                            detail_spatial=colouring_kernel(fit.detail_autocorr))
+                            detail_spatial=psd_colouring(fit.detail_spectrum))
         path = save_model(model, tmp_path / f"m{index}.safetensors")
         synth = ds.load_chain({"stages": [{"type": "camera", "model": str(path)}]})(hq[None], seed=0).lq[0]
         real, fitted = _wiener_gains(hq, lq, bands), _wiener_gains(hq, synth, bands)

@@ -21,7 +21,7 @@ from .colour import apply_colour
 from .fit_pair import FitSettings, PairFit, explained, fit_pair, interior, pooled_kernels, psnr
 from .kernel import apply_kernels, kernel_summary
 from .model import CameraModel
-from .noise import colouring_kernel, immerkaer_sigma
+from .noise import colouring_kernel, immerkaer_sigma, psd_colouring
 from .pairs import AlignmentBounds, integer_scale, load_camera_pair, pair_list, read_pair
 from .registration import remove_integer_shift
 from .sharpening import fit_unsharp
@@ -41,11 +41,11 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 def _pooled_noise(fits: list[PairFit], detail: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Flat-pixel-weighted mean channel correlation (as its Cholesky factor) and autocorrelation of the noise
-    (``detail``: of the detail residual)."""
+    (``detail``: channel correlation and power spectrum of the detail residual)."""
     weights = torch.tensor([max(f.flat_pixels, 1) for f in fits], dtype=torch.float64)
     weights = weights / weights.sum()
     corr = sum(w * (f.detail_correlation if detail else f.correlation).double() for w, f in zip(weights, fits))
-    auto = sum(w * (f.detail_autocorr if detail else f.autocorr).double() for w, f in zip(weights, fits))
+    auto = sum(w * (f.detail_spectrum if detail else f.autocorr).double() for w, f in zip(weights, fits))
     corr = (corr + corr.T) / 2 + 1e-6 * torch.eye(3, dtype=torch.float64)
     return torch.linalg.cholesky(corr).float(), auto.float()
 
@@ -83,19 +83,19 @@ def fit_camera(folder: str | os.PathLike, settings: FitSettings = FitSettings(),
         fits.append(fit_pair(name, on_grid, low, reg["dy"], reg["dx"], settings))
     held_out = _held_out(found, checks, fits, settings, progress) if len(fits) > 1 else [{} for _ in fits]
     chroma, autocorr = _pooled_noise(fits)
-    detail_chroma, detail_autocorr = _pooled_noise(fits, detail=True)
+    detail_chroma, detail_spectrum = _pooled_noise(fits, detail=True)
     model = CameraModel(kernels=torch.stack([f.kernels for f in fits]), colour=torch.stack([f.colour for f in fits]),
                         noise_a=torch.stack([f.noise_a for f in fits]), noise_b=torch.stack([f.noise_b for f in fits]),
                         chroma=chroma, spatial=colouring_kernel(autocorr), scale=scale,
                         names=tuple(name for name, _, _ in found), detail=torch.stack([f.detail for f in fits]),
-                        detail_chroma=detail_chroma, detail_spatial=colouring_kernel(detail_autocorr))
+                        detail_chroma=detail_chroma, detail_spatial=psd_colouring(detail_spectrum))
     return CameraFit(model, _report(folder, checks, fits, held_out, settings, bounds, scale, autocorr, chroma,
-                                    detail_autocorr, detail_chroma))
+                                    detail_spectrum, detail_chroma))
 
 
 def _report(folder: Any, checks: list, fits: list[PairFit], held_out: list, s: FitSettings,
             bounds: AlignmentBounds, scale: int, autocorr: torch.Tensor, chroma: torch.Tensor,
-            detail_autocorr: torch.Tensor, detail_chroma: torch.Tensor) -> dict[str, Any]:
+            detail_spectrum: torch.Tensor, detail_chroma: torch.Tensor) -> dict[str, Any]:
     pairs = []
     for (name, ratio, reg), fit, extra in zip(checks, fits, held_out):
         kernel = fit.kernels.mean(0)
@@ -113,6 +113,5 @@ def _report(folder: Any, checks: list, fits: list[PairFit], held_out: list, s: F
             "noise_autocorrelation_centre_row": autocorr[autocorr.shape[0] // 2].round(decimals=4).tolist(),
             "detail_channel_correlation": (detail_chroma.double() @ detail_chroma.double().T).round(
                 decimals=4).tolist(),
-            "detail_autocorrelation_centre_row": detail_autocorr[detail_autocorr.shape[0] // 2].round(
-                decimals=4).tolist(),
+            "detail_spectrum_first_row": detail_spectrum[0].round(decimals=4).tolist(),
             "per_pair": pairs}

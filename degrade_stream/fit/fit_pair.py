@@ -12,7 +12,7 @@ from torch import Tensor
 from .colour import apply_colour, fit_colour
 from .kernel import apply_kernels, normal_equations, solve_kernel
 from .noise import (binned_variance, channel_correlation, fit_affine_variance, fit_detail, flat_mask, high_pass,
-                    spatial_correlation, texture_energy, texture_mask)
+                    spatial_correlation, texture_energy, texture_mask, welch_spectrum)
 from .registration import remove_integer_shift
 
 
@@ -41,7 +41,7 @@ class PairFit:
     flat_pixels: int
     detail: Tensor
     detail_correlation: Tensor
-    detail_autocorr: Tensor
+    detail_spectrum: Tensor
     equations: list[tuple[Tensor, Tensor, int]] = field(repr=False)
     report: dict[str, Any]
 
@@ -84,7 +84,7 @@ def noise_terms(clean: Tensor, lq: Tensor, s: FitSettings) -> dict[str, Any]:
     return {"a": a, "b": b, "correlation": channel_correlation(z, mask),
             "autocorr": spatial_correlation(z, mask, s.noise_size), "flat": int(mask.sum()),
             "detail": detail, "detail_correlation": channel_correlation(z_detail, textured),
-            "detail_autocorr": spatial_correlation(z_detail, textured, s.noise_size),
+            "detail_spectrum": welch_spectrum(z_detail, textured),
             "bins": [[[round(m, 4), round(v, 8), n] for m, v, n in rows] for rows in table]}
 
 
@@ -109,7 +109,7 @@ def fit_pair(name: str, hq: Tensor, lq: Tensor, dy: float, dx: float, s: FitSett
               "flat_pixels": noise["flat"], "noise_bins": noise["bins"],
               "detail": [round(v, 6) for v in noise["detail"].tolist()]}
     return PairFit(colour, kernels, noise["a"], noise["b"], noise["correlation"], noise["autocorr"], noise["flat"],
-                   noise["detail"], noise["detail_correlation"], noise["detail_autocorr"], equations, report)
+                   noise["detail"], noise["detail_correlation"], noise["detail_spectrum"], equations, report)
 
 
 def pooled_kernels(fits: list[PairFit], s: FitSettings, leave_out: int | None = None) -> Tensor:
