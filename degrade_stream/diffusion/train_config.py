@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 from ..core.errors import ConfigError
-from ..core.validate import Bounds, Parser, Seed, check_field, check_fields
+from ..core.validate import Bounds, Parser, Rule, Seed, check_field, check_fields
 from .colour_space import ChromaGain
 from .presets import unet_config
 from .schedule import ScheduleConfig
@@ -20,6 +20,25 @@ Rate = Annotated[float, Bounds(low=0.0, high=10.0)]  # learning rate, weight dec
 Count = Annotated[int, Bounds(low=0)]
 Steps = Annotated[int, Bounds(low=1, high=10 ** 9)]  # step counts and intervals
 CropSize = Annotated[int, Bounds(low=8, high=MAX_CROP)]
+
+
+def _t_within_schedule(values: Mapping[str, Any]) -> None:
+    steps = values["schedule"].timesteps
+    if values["t_max"] > steps:
+        raise ConfigError("t_max", f"must be <= schedule.timesteps ({steps}), got {values['t_max']}")
+
+
+def _working_size_holds_crop(values: Mapping[str, Any]) -> None:
+    if values["working_size"] is not None and values["working_size"] < values["crop"]:
+        raise ConfigError("working_size", f"must be >= crop ({values['crop']}), got {values['working_size']}")
+
+
+def _crop_on_grid_and_stride(values: Mapping[str, Any]) -> None:
+    crop, grid, stride = values["crop"], values["crop_grid"], values["model"].stride
+    if crop % grid:
+        raise ConfigError("crop", f"must be a multiple of crop_grid ({grid}), got {crop}")
+    if crop % stride:
+        raise ConfigError("crop", f"must be a multiple of the UNet stride {stride}, got {crop}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,9 @@ class TrainConfig:
     small_images: Literal["pad", "skip"] = "pad"        # pad (reflect) or skip images smaller than the crop
     precision: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
 
+    #: The constraints between fields (each field alone is checked by its annotation); run by ``check_fields``.
+    rules: ClassVar[tuple[Rule, ...]] = (_t_within_schedule, _working_size_holds_crop, _crop_on_grid_and_stride)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain YAML/JSON types (what a checkpoint records); ``from_dict`` reads it back."""
         data = asdict(self)
@@ -72,19 +94,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         """Validate a recipe mapping; unknown keys and bad values raise ConfigError naming the key."""
-        return cls(**check_fields(cls, data, "a DDPM recipe"))._check_relations()
-
-    def _check_relations(self) -> "TrainConfig":
-        """The constraints between fields (each field alone is checked by its annotation)."""
-        if self.t_max > self.schedule.timesteps:
-            raise ConfigError("t_max", f"must be <= schedule.timesteps ({self.schedule.timesteps}), got {self.t_max}")
-        if self.working_size is not None and self.working_size < self.crop:
-            raise ConfigError("working_size", f"must be >= crop ({self.crop}), got {self.working_size}")
-        if self.crop % self.crop_grid:
-            raise ConfigError("crop", f"must be a multiple of crop_grid ({self.crop_grid}), got {self.crop}")
-        if self.crop % self.model.stride:
-            raise ConfigError("crop", f"must be a multiple of the UNet stride {self.model.stride}, got {self.crop}")
-        return self
+        return cls(**check_fields(cls, data, "a DDPM recipe"))
 
     def with_steps(self, steps: int) -> "TrainConfig":
         """This recipe with another step count (checked as the ``steps`` field)."""
