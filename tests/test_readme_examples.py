@@ -54,11 +54,15 @@ def python_blocks(text: str) -> list[tuple[str, int, str]]:
 
 
 def _collect(language: str) -> list[tuple[str, str, int, str]]:
-    """(page, heading, line, code) of every ```<language> block over README.md and docs/*.md."""
-    found = []
+    """(page, heading, line, code) of every ```<language> block over README.md and docs/*.md; a block shown on two
+    pages with the same code is run once, where it first appears."""
+    found, seen = [], set()
     for page in PAGES:
         name = page.relative_to(ROOT).as_posix()
-        found += [(name, *block) for block in fenced_blocks(page.read_text(encoding="utf-8"), language, name)]
+        for block in fenced_blocks(page.read_text(encoding="utf-8"), language, name):
+            if block[2] not in seen:
+                seen.add(block[2])
+                found.append((name, *block))
     return found
 
 
