@@ -13,6 +13,16 @@ the rows it finished and a rerun computes only the missing ones.
         --params "stages[0].noise_gain_range" --out /work/runs/camera_fit_calibrated_noise.yaml --budget 60 --seed 0
     degrade-stream train-ddpm --config ddpm_local --init bundled --lq /work/runs/city100/train/lq \\
         --out /work/runs/ddpm_city100 --steps 1500
+    # the same fit-camera command after the detail residual landed (models with detail, detail_chroma,
+    # detail_spatial; /work/runs/camera_fit above is the model from before it), and its calibration
+    degrade-stream fit-camera --pairs /work/runs/city100/train --out /work/runs/camera_fit_detail2
+    degrade-stream calibrate --config /work/runs/camera_fit_detail2/camera.yaml --pairs /work/runs/city100/train \\
+        --params "stages[0].noise_gain_range,stages[0].detail_gain_range" \\
+        --out /work/runs/camera_fit_detail2_calibrated.yaml --budget 60 --seed 0
+
+    # why a restorer trained on a chain's pairs does or does not transfer to the real L: per frequency band, the
+    # energy of L and of chain(H) relative to H's, and each one's coherence with H
+    python benchmarks/camera_claim.py spectrum --pairs /work/runs/city100/test --config CHAIN.yaml
 
     # Part 1 + 2: content-matched realism of each chain's LQ of the test H against the test scenes' real L
     python benchmarks/camera_claim.py realism --pairs /work/runs/city100/test --seeds 0,1,2 \\
@@ -233,6 +243,43 @@ def sharpen_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+BANDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+
+
+def spectrum(args: argparse.Namespace) -> int:
+    """Per radial band (cycles/px) of the luma, summed over the pairs: the energy of real L and of chain(H)
+    relative to H's, and the magnitude-squared coherence of each with H, |S_HX|^2 / (S_HH S_XX). A restorer's
+    best linear part is the Wiener gain S_HX / S_XX: where chain(H) is coherent with H but real L is not, the
+    chain's pairs teach amplifying a band that, in real L, holds detail unrelated to H."""
+    from degrade_stream.fit.registration import luma
+
+    pairs, chain = load_pairs(args.pairs, "--pairs"), load_chain(args.config)
+    sums = {key: torch.zeros(len(BANDS) - 1, dtype=torch.float64) for key in ("hh", "ll", "ss", "hl", "hs")}
+    for i, (hq, lq) in enumerate(zip(pairs.hq, pairs.lq)):
+        with torch.no_grad():
+            synth = chain(hq[None], seed=torch.tensor([args.seed * 1000 + i])).lq[0]
+        h, w = hq.shape[-2:]
+        window = torch.outer(torch.hann_window(h, dtype=torch.float64), torch.hann_window(w, dtype=torch.float64))
+        fh, fl, fs = [torch.fft.fft2((luma(x).double() - luma(x).double().mean()) * window) for x in (hq, lq, synth)]
+        radius = (torch.fft.fftfreq(h, dtype=torch.float64)[:, None] ** 2
+                  + torch.fft.fftfreq(w, dtype=torch.float64)[None] ** 2).sqrt()
+        for j in range(len(BANDS) - 1):
+            m = (radius >= BANDS[j]) & (radius < BANDS[j + 1])
+            sums["hh"][j] += fh[m].abs().square().sum()
+            sums["ll"][j] += fl[m].abs().square().sum()
+            sums["ss"][j] += fs[m].abs().square().sum()
+            sums["hl"][j] += (fl[m] * fh[m].conj()).real.sum()
+            sums["hs"][j] += (fs[m] * fh[m].conj()).real.sum()
+    print("| band (cycles/px) | L energy / H's | chain(H) energy / H's | coherence (H, L) | coherence (H, chain(H)) |")
+    print("| --- | --- | --- | --- | --- |")
+    for j in range(len(BANDS) - 1):
+        hh, ll, ss = sums["hh"][j], sums["ll"][j], sums["ss"][j]
+        coherence_l, coherence_s = sums["hl"][j] ** 2 / hh / ll, sums["hs"][j] ** 2 / hh / ss
+        print(f"| {BANDS[j]:.2f}-{BANDS[j + 1]:.2f} | {ll / hh:.3f} | {ss / hh:.3f} | {coherence_l:.3f} | "
+              f"{coherence_s:.3f} |")
+    return 0
+
+
 def crop_pairs(args: argparse.Namespace) -> int:
     """Centre crops of every pair (same window on H and L) into a new pair folder (for the costly DDPM rows)."""
     pairs = load_pairs(args.pairs, "--pairs")
@@ -281,9 +328,13 @@ def main(argv: list[str] | None = None) -> int:
     u = sub.add_parser("sharpen-probe", help="does an unsharp mask bring real L / chain(H) closer to H?")
     u.add_argument("--pairs", required=True)
     u.add_argument("--config", required=True)
+    f = sub.add_parser("spectrum", help="per band: energy of L and chain(H) vs H's, and their coherence with H")
+    f.add_argument("--pairs", required=True)
+    f.add_argument("--config", required=True)
+    f.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     return {"restore": restore, "realism": realism, "crop": crop_pairs, "table": table,
-            "sharpen-probe": sharpen_probe}[args.part](args)
+            "sharpen-probe": sharpen_probe, "spectrum": spectrum}[args.part](args)
 
 
 if __name__ == "__main__":
