@@ -24,7 +24,7 @@ from ..metrics.structure import structure_scores
 from ..stream.seeds import sample_seeds
 from .pairs import PairSet
 from .restorer import build_restorer, parameter_count
-from .train import train_restorer
+from .train_restorer import train_restorer
 
 
 @dataclass

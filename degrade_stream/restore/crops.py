@@ -9,7 +9,7 @@ from torch import Tensor
 
 from ..core.chain import Chain
 from ..stream.pair_stream import PairStream
-from .train import CropLoader
+from .train_restorer import CropLoader
 
 #: the held-out set's positions and chain seeds are fixed (not the training seed's), so every seed and row
 #: of a comparison is scored on the same held-out crops
