@@ -200,3 +200,20 @@ def test_basicsr_train_pipeline_runs_ten_iterations_and_saves_a_loadable_network
 def test_the_guide_shows_the_shipped_options_file_verbatim():
     readme = (Path(__file__).parent.parent / "docs" / "frameworks.md").read_text(encoding="utf-8")
     assert option_files()["train_msrresnet_x4_dataset"].read_text(encoding="utf-8") in readme
+
+
+def test_the_readme_dataset_fragment_builds_paired_image_dataset_items():
+    """The README's BasicSR options fragment, as shown (its HQ folder pointed at the test images; phase and scale are
+    what BasicSR's options parser adds from the file's top level), gives PairedImageDataset's keys."""
+    from test_readme_examples import fenced_blocks
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    fragments = [code for _, _, code in fenced_blocks(readme, "yaml") if "DegradeStreamDataset" in code]
+    assert len(fragments) == 1, fragments
+    opt = yaml.safe_load(fragments[0])["datasets"]["train"]
+    assert DATASET_REGISTRY.get(opt["type"]) is DegradeStreamDataset
+    dataset = DegradeStreamDataset({**opt, "dataroot_gt": str(HQ), "phase": "train", "scale": 4})
+    item = dataset[0]
+    assert set(item) >= {"lq", "gt", "lq_path", "gt_path"}
+    assert item["gt"].shape == (3, opt["gt_size"], opt["gt_size"])
+    assert item["lq"].shape == (3, opt["gt_size"] // 4, opt["gt_size"] // 4)

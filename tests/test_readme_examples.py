@@ -7,6 +7,7 @@ example that does not run fails here."""
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -140,3 +141,32 @@ def test_readme_python_block_runs(block, tmp_path, monkeypatch):
         assert sorted(table.column("key").to_pylist()) == sorted(p.name for p in Path(namespace["hq_folder"]).iterdir())
     if "cache.synthesize" in code:
         assert namespace["lq"].shape == (2, 3, 16, 16) and not namespace["info"].hit.any()
+
+
+def _readme_block(language: str, marker: str) -> str:
+    """The README's ```<language> block that contains ``marker`` (the plain ``` fence when language is '')."""
+    found = [code for _, _, code in fenced_blocks((ROOT / "README.md").read_text(encoding="utf-8"), language)
+             if marker in code]
+    assert len(found) == 1, f"README: expected one ```{language} block with {marker!r}, found {len(found)}"
+    return found[0]
+
+
+@pytest.mark.slow  # runs the bundled DDPM on CPU
+def test_the_readme_synthesize_line_writes_pairs_of_the_readme_chain(tmp_path, monkeypatch):
+    """The command line of "YAML chains and the command line", as shown, with the chain YAML shown above it saved as
+    my_chain.yaml and two HQ images in my_hq/."""
+    from reliability_helpers import run_in_process
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my_chain.yaml").write_text(_readme_block("yaml", "ddpm_refine"), encoding="utf-8")
+    (tmp_path / "my_hq").mkdir()
+    for name in ("swinir_set5__bird.png", "swinir_set5__head.png"):
+        shutil.copy(ROOT / "tests" / "data" / "hq" / name, tmp_path / "my_hq" / name)
+    line = _readme_block("", "degrade-stream synthesize").split("#")[0]
+    argv = shlex.split(line)
+    assert argv[0] == "degrade-stream"
+    result = run_in_process(*argv[1:], "--no-progress")
+    assert result.returncode == 0, result.stderr
+    for side in ("gt", "lq"):
+        assert sorted(p.stem for p in (tmp_path / "pairs" / side).iterdir()) == ["swinir_set5__bird",
+                                                                                 "swinir_set5__head"]
