@@ -10,7 +10,8 @@ import degrade_stream as ds
 from degrade_stream.degrade import model_base
 from degrade_stream.degrade.realesrgan import _extents
 
-MODELS = ["bicubic", "classical", "bsrgan", "realesrgan", "realesrgan_release"]
+MODELS = ["bicubic", "classical", "bsrgan", "realesrgan",
+          pytest.param("realesrgan_release", marks=pytest.mark.slow)]  # realesrgan's code, other ranges
 # no final round8: the float output shows any last-bit difference
 BLOCKS = {"stages": [{"type": "usm"}, {"type": "blur", "prob": 0.8}, {"type": "resize", "scale": 2},
                      {"type": "noise"}, {"type": "jpeg", "jpeg_range": [40, 90]}]}

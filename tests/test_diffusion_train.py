@@ -16,6 +16,9 @@ from degrade_stream.diffusion.train_config import TrainConfig
 from degrade_stream.diffusion.train_data import RandomCrops, StepSampler, pad_to, scan_images
 from diffusion_helpers import micro_train_config, single_thread  # noqa: F401  (autouse fixture)
 
+# DDPM training runs (a few steps each): the full suite runs them.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def lq_dir(tmp_path, data_dir):

@@ -18,6 +18,9 @@ from degrade_stream.diffusion.train_log import LOG_FILE
 from degrade_stream.io import load_image, save_image
 from diffusion_helpers import micro_train_config, single_thread  # noqa: F401  (autouse fixture)
 
+# DDPM training runs (a few steps each): the full suite runs them.
+pytestmark = pytest.mark.slow
+
 
 def _grid_image(h: int, w: int) -> torch.Tensor:
     """1 on the first and last row/column of every 8x8 block (from the image origin), else 0: a

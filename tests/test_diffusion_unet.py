@@ -53,6 +53,7 @@ def test_config_round_trip_and_errors():
         unet_config({"widths": [8]})
 
 
+@pytest.mark.slow  # imports diffusers (about 4 s)
 def test_diffusers_equivalence(tmp_path):
     """A random UNet2DModel with the release layout, saved by diffusers, gives the same outputs here."""
     pytest.importorskip("diffusers")

@@ -146,6 +146,7 @@ def _wiener_gains(hq: torch.Tensor, lq: torch.Tensor, bands: list[tuple[float, f
     return gains
 
 
+@pytest.mark.slow  # trains two linear restorers
 def test_fitted_pairs_teach_the_restorer_that_the_real_pairs_teach(tmp_path):
     """Pairs whose L is locally misregistered (as two captures through different lenses are): the best linear
     restorer learned from (H, fitted camera(H)) must match the one learned from (H, L) in the bands where the

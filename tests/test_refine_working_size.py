@@ -124,7 +124,7 @@ def _native_reference(denoiser: Denoiser, x: torch.Tensor, t: torch.Tensor, seed
     return quantize8((denoiser.space.from_model(r[..., :h, :w]) + 1) / 2)
 
 
-@pytest.mark.parametrize("size", [(64, 64), (40, 56)])
+@pytest.mark.parametrize("size", [(64, 64), pytest.param((40, 56), marks=pytest.mark.slow)])
 def test_working_size_null_is_bit_identical_to_the_native_refiner(face_ckpt, native_ckpt, size):
     x = faces(3, 64)[:, :, :size[0], :size[1]].contiguous()
     seeds = torch.tensor([1, 2, 3])
