@@ -13,15 +13,6 @@ def path_arg(text: str) -> str:
     return text
 
 
-def check_batch_size(value: object) -> None:
-    """``--batch-size`` is an integer in [1, MAX_BATCH_SIZE] (synthesize's bound: a huge batch holds a whole
-    folder in memory at once), the same message for every command."""
-    from ..offline.pair_plan import MAX_BATCH_SIZE
-
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH_SIZE:
-        raise ValueError(f"--batch-size must be an integer in [1, {MAX_BATCH_SIZE}], got {value!r}")
-
-
 def check_output_file(path: Path, option: str) -> None:
     """``path`` can be written as a file: it is not a folder and no existing parent of it is a file."""
     if path.is_dir():

@@ -15,7 +15,8 @@ from ..calibrate.report import format_table
 from ..calibrate.search import import_cmaes
 from ..core.config import chain_from_dict, load_chain
 from .match_scale import add_match_scale_argument, matched_folder
-from .arg_checks import check_batch_size, check_output_file, path_arg
+from ..offline.pair_plan import check_batch_size
+from .arg_checks import check_output_file, path_arg
 from .pair_writer import resolve_device
 
 

@@ -14,7 +14,8 @@ from ..core.config import load_chain
 from ..restore.compare import Settings, baselines, compare_row
 from ..restore.pairs import load_pairs, pair_files
 from ..shards.reader import pairs_folder
-from .arg_checks import check_batch_size, check_output_file, path_arg
+from ..offline.pair_plan import check_batch_size
+from .arg_checks import check_output_file, path_arg
 from .pair_writer import resolve_device
 
 

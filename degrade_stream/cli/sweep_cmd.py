@@ -9,7 +9,8 @@ from pathlib import Path
 from ..core.config import chain_from_dict, resolve_config
 from ..metrics.folder_report import evaluate_folders, real_reference
 from .evaluate_cmd import check_patch_args
-from .arg_checks import check_batch_size, path_arg
+from ..offline.pair_plan import check_batch_size
+from .arg_checks import path_arg
 from .match_scale import add_match_scale_argument, matched_folder
 from .fixed_step import config_at_step, parse_steps
 from .output_folder import check_out_path

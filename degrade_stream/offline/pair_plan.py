@@ -102,6 +102,13 @@ def _name_problem(name: str, variants: int, limit: int) -> str | None:
             f"most {limit}; rename the file or its folders (the name is its path under --hq with / as __)")
 
 
+def check_batch_size(batch_size: object) -> None:
+    """``--batch-size`` is an integer in [1, MAX_BATCH_SIZE]: the one bound (and message) of every command that
+    takes it (synthesize through ``plan_pairs``; sweep, calibrate and compare-chains before any work)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise ValueError(f"--batch-size must be an integer in [1, {MAX_BATCH_SIZE}], got {batch_size!r}")
+
+
 def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size: int, min_side: int = 1,
                out_dir: str | os.PathLike | None = None) -> PairPlan:
     """Plan every pair for the images under ``hq_dir`` (less ``out_dir``); a clear error if there are none.
@@ -112,8 +119,7 @@ def plan_pairs(hq_dir: str | os.PathLike, scale: int, variants: int, batch_size:
     """
     if isinstance(variants, bool) or not isinstance(variants, int) or not 1 <= variants <= MAX_VARIANTS:
         raise ValueError(f"--variants must be an integer in [1, {MAX_VARIANTS}], got {variants!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise ValueError(f"--batch-size must be an integer in [1, {MAX_BATCH_SIZE}], got {batch_size!r}")
+    check_batch_size(batch_size)
     hq_dir = Path(hq_dir)
     paths = input_images(hq_dir, out_dir)
     sources: dict[str, Path] = {}
